@@ -1,0 +1,87 @@
+"""Celery configuration for ELS, built from `els.settings.Settings`.
+
+`celery -A worker ...` loads the app in `worker/app.py`, which applies `build(Settings())`. Every value is
+chosen for at-least-once delivery with idempotent tasks; the comment above each says why it is set.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from els.settings import Settings
+
+SWEEP_TASK = "els.sweep"
+RELAY_TASK = "els.relay_outbox"
+
+
+def build(settings: Settings) -> dict[str, object]:
+    """The Celery configuration mapping for these settings."""
+    transport_options: dict[str, object] = {
+        # An unacknowledged message is redelivered after this long; it must exceed the hard time limit
+        # (checked in `worker.app`) or a slow task would run twice in parallel.
+        "visibility_timeout": settings.visibility_timeout,
+    }
+    return {
+        "broker_url": settings.celery_broker_url,
+        "result_backend": settings.celery_result_backend,
+        "broker_transport_options": transport_options,
+        "result_backend_transport_options": dict(transport_options),
+        # JSON only: a pickled message from the broker could run code in the worker.
+        "task_serializer": "json",
+        "result_serializer": "json",
+        "accept_content": ["json"],
+        "result_accept_content": ["json"],
+        # Acknowledge after the task ran, so a crash mid-task redelivers it; every task is idempotent.
+        "task_acks_late": True,
+        # A child killed by the OOM killer or SIGKILL requeues its message instead of acknowledging it.
+        "task_reject_on_worker_lost": True,
+        # One message reserved at a time: essays are slow next to the broker round trip, so spread them.
+        "worker_prefetch_multiplier": 1,
+        # Bound every task well under the visibility timeout (see above).
+        "task_soft_time_limit": settings.task_soft_time_limit,
+        "task_time_limit": settings.task_time_limit,
+        # Results only where a chord needs them (analysis headers); everything else ignores them.
+        "task_ignore_result": True,
+        # Chord state lives in result keys; a chord must finish well inside their lifetime.
+        "result_expires": timedelta(days=1),
+        "result_extended": False,
+        # Survive a Redis blip around chord bookkeeping instead of losing the callback.
+        "result_backend_always_retry": True,
+        "redis_retry_on_timeout": True,
+        "redis_backend_health_check_interval": 30,
+        # Task events on, so Flower sees every task from sent to finished.
+        "worker_send_task_events": True,
+        "task_send_sent_event": True,
+        "task_track_started": True,
+        # Keep retrying the broker at start-up: Redis may come up after the worker.
+        "broker_connection_retry_on_startup": True,
+        # A broker blip must not leave a task running while its message is redelivered elsewhere.
+        "worker_cancel_long_running_tasks_on_connection_loss": True,
+        # Soft shutdown: on a deploy, finish or requeue running work for up to 30 s instead of losing it.
+        "worker_soft_shutdown_timeout": 30.0,
+        "worker_enable_soft_shutdown_on_idle": True,
+        # All ELS tasks share one named queue, so several deployments can share a broker by name.
+        "task_default_queue": settings.queue,
+        "task_create_missing_queues": True,
+        # Timestamps in UTC; the sweep compares them to Redis deadlines stored as UTC epoch milliseconds.
+        "enable_utc": True,
+        "timezone": "UTC",
+        "beat_schedule": {
+            "sweep": {
+                "task": SWEEP_TASK,
+                "schedule": settings.sweep_interval_seconds,
+                # A backlog of sweeps after an outage is dropped: one fresh sweep does all their work.
+                "options": {"expires": max(1.0, settings.sweep_interval_seconds * 0.9)},
+            },
+            "relay-outbox": {
+                "task": RELAY_TASK,
+                "schedule": 10.0,
+                "options": {"expires": 9.0},
+            },
+        },
+        # Beat wakes often enough to notice schedule changes; interval schedules only (no DST).
+        "beat_max_loop_interval": 5,
+    }
+
+
+globals().update(build(Settings()))

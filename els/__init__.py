@@ -1,0 +1,1 @@
+"""ELS: the Essay Lifecycle Service."""

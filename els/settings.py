@@ -1,0 +1,90 @@
+"""Every setting ELS reads, from `ELS_*` environment variables; each one has a default that runs."""
+
+from __future__ import annotations
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    """The one settings object; built once in the composition root and passed down."""
+
+    model_config = SettingsConfigDict(env_prefix="ELS_", extra="ignore", frozen=True)
+
+    # Redis: the only source of truth for live batch state.
+    redis_url: str = Field("redis://127.0.0.1:6379/0", description="Redis holding live batch state.")
+    redis_cluster: bool = Field(False, description="Connect to redis_url as a Redis Cluster.")
+    key_prefix: str = Field("els", pattern=r"^[A-Za-z0-9_.-]{1,32}$", description="Prefix of every key.")
+    shards: int = Field(
+        16, ge=1, le=1024, description="Hash-tag shards for batch keys and indexes; fixed per deployment."
+    )
+    retention_seconds: int = Field(7 * 86400, ge=60, description="TTL of a finished batch's keys.")
+    pending_ttl_seconds: int = Field(86400, ge=60, description="TTL of outcomes parked for unknown batches.")
+
+    # Celery.
+    broker_url: str | None = Field(None, description="Celery broker; defaults to redis_url.")
+    result_backend: str | None = Field(None, description="Celery result backend; defaults to redis_url.")
+    queue: str = Field("els", description="Queue the ELS tasks are routed to.")
+    task_soft_time_limit: int = Field(240, ge=1, description="Seconds before SoftTimeLimitExceeded.")
+    task_time_limit: int = Field(300, ge=1, description="Seconds before the worker child is killed.")
+    visibility_timeout: int = Field(
+        3600, ge=60, description="Seconds before an unacknowledged message is redelivered."
+    )
+    task_max_retries: int = Field(5, ge=0, description="Retries of a transient failure before it is final.")
+
+    # SQL: what must outlive Redis.
+    database_url: str = Field("sqlite:///.els/els.db", description="SQLAlchemy URL of the database.")
+
+    # Batches.
+    default_deadline_seconds: int = Field(
+        86400, ge=1, description="Deadline of a batch registered without one."
+    )
+    max_deadline_seconds: int = Field(30 * 86400, ge=1, description="Longest deadline a batch may ask for.")
+    max_expected_essays: int = Field(1000, ge=1, description="Most essay slots one batch may register.")
+    default_language: str = Field("en", description="Language of a batch registered without one.")
+
+    # Essay validation and hostile-file guards.
+    max_upload_bytes: int = Field(10 * 1024 * 1024, ge=1, description="Largest upload accepted.")
+    min_words: int = Field(20, ge=0, description="Fewer words than this is CONTENT_TOO_SHORT.")
+    max_words: int = Field(10_000, ge=1, description="More words than this is CONTENT_TOO_LONG.")
+    docx_max_uncompressed_bytes: int = Field(
+        50 * 1024 * 1024, ge=1, description="Largest total uncompressed size of a .docx archive."
+    )
+    docx_max_compression_ratio: int = Field(100, ge=1, description="Largest uncompressed/compressed ratio.")
+    pdf_max_pages: int = Field(100, ge=1, description="Most pages read from a PDF.")
+    pdf_max_seconds: float = Field(10.0, gt=0, description="Longest time spent extracting one PDF.")
+
+    # Sweep and completion.
+    sweep_interval_seconds: float = Field(30.0, gt=0, description="How often beat runs the sweep.")
+    sweep_limit: int = Field(500, ge=1, description="Most batches one sweep tick expires or re-kicks.")
+    stuck_after_seconds: int = Field(
+        300, ge=1, description="A batch sealed or finalizing longer than this is re-kicked by the sweep."
+    )
+
+    # Events.
+    events_exchange: str = Field("els.events", description="kombu topic exchange events are published to.")
+    outbox_max_attempts: int = Field(10, ge=1, description="Publish attempts before an event is parked.")
+    outbox_batch_size: int = Field(100, ge=1, description="Most events one relay run publishes.")
+
+    # HTTP API.
+    api_host: str = Field("127.0.0.1", description="Address `els api` listens on.")
+    api_port: int = Field(8000, ge=1, le=65535, description="Port `els api` listens on.")
+    api_tokens: dict[str, str] = Field(
+        default_factory=dict,
+        description="sha256 hex digest of a bearer token -> the owner it acts as (JSON object).",
+    )
+    max_request_bytes: int = Field(50 * 1024 * 1024, ge=1, description="Largest request body the API reads.")
+
+    # Logging.
+    log_level: str = Field("INFO", description="Level of ELS's own loggers.")
+    log_json: bool | None = Field(None, description="JSON logs; default: JSON unless stderr is a terminal.")
+
+    @property
+    def celery_broker_url(self) -> str:
+        """The broker URL, falling back to the Redis URL."""
+        return self.broker_url or self.redis_url
+
+    @property
+    def celery_result_backend(self) -> str:
+        """The result backend URL, falling back to the Redis URL."""
+        return self.result_backend or self.redis_url

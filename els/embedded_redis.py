@@ -46,8 +46,21 @@ def private_redis(timeout: float = 10.0) -> Iterator[str]:
     port = _free_port()
     with tempfile.TemporaryDirectory(prefix="els-redis-") as workdir:
         process = subprocess.Popen(  # noqa: S603 - a fixed binary with fixed arguments
-            [binary, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
-             "--dir", workdir, "--maxmemory-policy", "noeviction"],
+            [
+                binary,
+                "--port",
+                str(port),
+                "--bind",
+                "127.0.0.1",
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+                "--dir",
+                workdir,
+                "--maxmemory-policy",
+                "noeviction",
+            ],
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
         )

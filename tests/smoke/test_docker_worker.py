@@ -6,6 +6,8 @@ import shutil
 import subprocess
 
 import pytest
+from pytest_celery import CeleryTestSetup
+from pytest_celery.vendors.worker.tasks import ping
 
 
 def docker_engine_answers() -> bool:
@@ -22,8 +24,5 @@ pytestmark = [
 
 
 def test_ping_round_trips_through_a_containerised_worker(celery_setup: object) -> None:
-    from pytest_celery import CeleryTestSetup
-    from pytest_celery.vendors.worker.tasks import ping
-
     assert isinstance(celery_setup, CeleryTestSetup)
     assert ping.s().delay().get(timeout=60) == "pong"

@@ -1,0 +1,1 @@
+"""Pure essay logic: detection, extraction, validation, metrics, analysis. No framework imports."""

@@ -1,0 +1,90 @@
+"""The two lifecycles ELS tracks, as explicit transition tables.
+
+A submission is one upload: received → processing → ready | failed | excess | duplicate.
+An essay is one slot of a batch: awaiting → ready | failed | missing, then ready → analysing →
+analysed | analysis_failed. Re-entering the current state is a no-op (redelivered tasks); any other
+transition not in the table is an error, never silently applied.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import TypeVar
+
+from els.errors import ElsError
+
+
+class InvalidTransitionError(ElsError):
+    """A state change the lifecycle does not allow."""
+
+    code = "INVALID_TRANSITION"
+
+
+class SubmissionState(StrEnum):
+    """Where one upload is on its way to a slot."""
+
+    RECEIVED = "received"
+    PROCESSING = "processing"
+    READY = "ready"
+    FAILED = "failed"
+    EXCESS = "excess"
+    DUPLICATE = "duplicate"
+
+
+class EssayState(StrEnum):
+    """Where one slot of a batch is."""
+
+    AWAITING = "awaiting"
+    READY = "ready"
+    FAILED = "failed"
+    MISSING = "missing"
+    ANALYSING = "analysing"
+    ANALYSED = "analysed"
+    ANALYSIS_FAILED = "analysis_failed"
+
+
+S = TypeVar("S", SubmissionState, EssayState)
+
+_SUBMISSION_FINAL = frozenset(
+    {SubmissionState.READY, SubmissionState.FAILED, SubmissionState.EXCESS, SubmissionState.DUPLICATE}
+)
+
+SUBMISSION_TRANSITIONS: dict[SubmissionState, frozenset[SubmissionState]] = {
+    SubmissionState.RECEIVED: frozenset({SubmissionState.PROCESSING, SubmissionState.FAILED}),
+    SubmissionState.PROCESSING: _SUBMISSION_FINAL,
+    SubmissionState.READY: frozenset(),
+    SubmissionState.FAILED: frozenset(),
+    SubmissionState.EXCESS: frozenset(),
+    SubmissionState.DUPLICATE: frozenset(),
+}
+
+ESSAY_TRANSITIONS: dict[EssayState, frozenset[EssayState]] = {
+    EssayState.AWAITING: frozenset({EssayState.READY, EssayState.FAILED, EssayState.MISSING}),
+    EssayState.READY: frozenset({EssayState.ANALYSING}),
+    EssayState.ANALYSING: frozenset({EssayState.ANALYSED, EssayState.ANALYSIS_FAILED}),
+    EssayState.FAILED: frozenset(),
+    EssayState.MISSING: frozenset(),
+    EssayState.ANALYSED: frozenset(),
+    EssayState.ANALYSIS_FAILED: frozenset(),
+}
+
+
+def advance_submission(current: SubmissionState, target: SubmissionState) -> bool:
+    """True when `current` → `target` changes state, False when it is already there; else raises."""
+    return _advance("submission", SUBMISSION_TRANSITIONS, current, target)
+
+
+def advance_essay(current: EssayState, target: EssayState) -> bool:
+    """True when `current` → `target` changes state, False when it is already there; else raises."""
+    return _advance("essay", ESSAY_TRANSITIONS, current, target)
+
+
+def _advance(kind: str, table: dict[S, frozenset[S]], current: S, target: S) -> bool:
+    if current == target:
+        return False
+    if target in table[current]:
+        return True
+    raise InvalidTransitionError(
+        f"a {kind} cannot go from {current.value} to {target.value}",
+        details={"from": current.value, "to": target.value},
+    )

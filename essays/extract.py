@@ -1,0 +1,25 @@
+"""One call from detected media type to raw text, each format under its caps from `Limits`."""
+
+from __future__ import annotations
+
+from essays.detect import MediaType
+from essays.docx_extraction import ArchiveCaps, extract_docx_text
+from essays.pdf_extraction import PdfCaps, extract_pdf_text
+from essays.text_decoding import decode_text
+from essays.validate import Limits
+
+
+def extract_text(data: bytes, media_type: MediaType, limits: Limits) -> str:
+    """Raw (not yet normalised) text of an upload of a known media type; Markdown is kept as text."""
+    if media_type is MediaType.DOCX:
+        caps = ArchiveCaps(
+            max_uncompressed_bytes=limits.docx_max_uncompressed_bytes,
+            max_compression_ratio=limits.docx_max_compression_ratio,
+            max_entries=limits.docx_max_entries,
+        )
+        return extract_docx_text(data, caps)
+    if media_type is MediaType.PDF:
+        return extract_pdf_text(
+            data, PdfCaps(max_pages=limits.pdf_max_pages, max_seconds=limits.pdf_max_seconds)
+        )
+    return decode_text(data)

@@ -1,0 +1,1 @@
+"""Builders of test documents shared by every test layer."""

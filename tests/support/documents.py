@@ -1,0 +1,157 @@
+"""Builders of real documents for tests: well-formed, encrypted, corrupt and hostile ones.
+
+Every builder returns bytes and is deterministic. The costly zip bomb is built once per process.
+"""
+
+from __future__ import annotations
+
+import io
+import random
+import struct
+import zipfile
+from collections.abc import Sequence
+from functools import cache
+
+import docx
+from fpdf import FPDF
+from pypdf import PdfReader, PdfWriter
+
+MIB = 1024 * 1024
+
+
+def make_docx(text: str, *, table: Sequence[Sequence[str]] = ()) -> bytes:
+    """A .docx with one paragraph per blank-line block of `text` (single newlines become breaks)."""
+    document = docx.Document()
+    for block in text.split("\n\n"):
+        document.add_paragraph(block)
+    if table:
+        grid = document.add_table(rows=len(table), cols=max(len(row) for row in table))
+        for row_cells, row in zip(grid.rows, table, strict=True):
+            for cell, value in zip(row_cells.cells, row, strict=False):
+                cell.text = value
+    buffer = io.BytesIO()
+    document.save(buffer)
+    return buffer.getvalue()
+
+
+def make_pdf(text: str, *, pages: int = 1) -> bytes:
+    """A PDF with `text` (Windows-1252 characters only) from page 1, padded with blank pages to `pages`."""
+    pdf = FPDF()
+    pdf.core_fonts_encoding = "windows-1252"
+    pdf.set_font("Helvetica", size=12)
+    pdf.add_page()
+    for block in text.split("\n\n"):
+        pdf.multi_cell(0, 6, block)
+        pdf.ln(6)
+    while pdf.page_no() < pages:
+        pdf.add_page()
+    return bytes(pdf.output())
+
+
+def make_encrypted_pdf(text: str, *, user_password: str = "secret") -> bytes:
+    """`make_pdf(text)` encrypted with RC4-128; an empty `user_password` restricts only the owner."""
+    writer = PdfWriter(clone_from=PdfReader(io.BytesIO(make_pdf(text))))
+    writer.encrypt(user_password=user_password, owner_password="owner-secret", algorithm="RC4-128")
+    buffer = io.BytesIO()
+    writer.write(buffer)
+    return buffer.getvalue()
+
+
+def make_corrupt_pdf() -> bytes:
+    """A PDF cut in half: the right magic, no cross-reference table, no end."""
+    whole = make_pdf("This document was cut short in transfer and cannot be read.")
+    return whole[: len(whole) // 2]
+
+
+def make_corrupt_docx() -> bytes:
+    """A well-formed archive whose `word/document.xml` is not XML."""
+    return _rebuild_docx(make_docx("A sound paragraph."), {"word/document.xml": b"<w:document><unclosed"})
+
+
+@cache
+def make_zip_bomb_docx(inflated_bytes: int = 64 * MIB) -> bytes:
+    """A valid .docx whose `word/document.xml` inflates to `inflated_bytes` from about 1/1000 of that."""
+    original = make_docx("An innocent first paragraph.")
+    buffer = io.BytesIO()
+    with (
+        zipfile.ZipFile(io.BytesIO(original)) as source,
+        zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED, compresslevel=9) as bomb,
+    ):
+        for entry in source.infolist():
+            content = source.read(entry.filename)
+            if entry.filename != "word/document.xml":
+                bomb.writestr(entry.filename, content)
+                continue
+            with bomb.open("word/document.xml", "w") as stream:
+                stream.write(content)
+                # Whitespace after the root element keeps the XML well-formed.
+                padding = inflated_bytes - len(content)
+                chunk = b" " * MIB
+                while padding > 0:
+                    stream.write(chunk[: min(padding, MIB)])
+                    padding -= MIB
+    return buffer.getvalue()
+
+
+def make_damaged_docx() -> bytes:
+    """A .docx whose central directory is intact but whose `word/document.xml` data is overwritten."""
+    data = bytearray(make_docx("A paragraph long enough to be compressed into a deflate stream. " * 20))
+    with zipfile.ZipFile(io.BytesIO(bytes(data))) as archive:
+        entry = archive.getinfo("word/document.xml")
+    name_length, extra_length = struct.unpack_from("<HH", data, entry.header_offset + 26)
+    start = entry.header_offset + 30 + name_length + extra_length
+    data[start + 10 : start + 60] = b"\xff" * 50
+    return bytes(data)
+
+
+def make_docx_declaring_size(declared_bytes: int) -> bytes:
+    """A small .docx whose central directory claims `word/document.xml` inflates to `declared_bytes`.
+
+    Its data is unchanged, so a reader that inflated it would fail on size and CRC instead: a guard
+    that rejects it for size decided on the central directory alone.
+    """
+    data = bytearray(make_docx("A document that lies about its size."))
+    name = b"word/document.xml"
+    offset = data.find(b"PK\x01\x02")
+    while offset != -1:
+        name_length = struct.unpack_from("<H", data, offset + 28)[0]
+        if data[offset + 46 : offset + 46 + name_length] == name:
+            struct.pack_into("<I", data, offset + 24, declared_bytes)
+            return bytes(data)
+        offset = data.find(b"PK\x01\x02", offset + 4)
+    raise AssertionError("the .docx has no word/document.xml")
+
+
+def make_docx_with_entries(extra_entries: int) -> bytes:
+    """A valid .docx carrying `extra_entries` more tiny archive entries."""
+    extra = {f"customXml/item{index}.xml": b"<a/>" for index in range(extra_entries)}
+    return _rebuild_docx(make_docx("A document with many parts."), extra)
+
+
+def make_non_docx_zip() -> bytes:
+    """A ZIP archive of text files: a real archive, not a Word document."""
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("essay.txt", "An essay inside an archive.")
+    return buffer.getvalue()
+
+
+def random_binary(size: int, seed: int = 7) -> bytes:
+    """`size` bytes of seeded random data that do not begin with any magic number or byte-order mark."""
+    generator = random.Random(seed)
+    # A leading 0x80 is no magic number, no BOM and not valid UTF-8.
+    return b"\x80" + generator.randbytes(size - 1)
+
+
+def _rebuild_docx(original: bytes, replacements: dict[str, bytes]) -> bytes:
+    pending = dict(replacements)
+    buffer = io.BytesIO()
+    with (
+        zipfile.ZipFile(io.BytesIO(original)) as source,
+        zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as target,
+    ):
+        for entry in source.infolist():
+            target.writestr(entry.filename, pending.pop(entry.filename, source.read(entry.filename)))
+        for filename, content in pending.items():
+            target.writestr(filename, content)
+    return buffer.getvalue()

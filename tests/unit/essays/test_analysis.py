@@ -1,0 +1,142 @@
+"""Analysis of known texts: spelling, readability, lexical diversity and sentence length."""
+
+from __future__ import annotations
+
+import pytest
+
+from els.errors import InvalidInputError
+from essays.analysis import EssayAnalysis, analyse_text
+from essays.lexical import mtld, type_token_ratio
+from essays.readability import FORMULAS, count_syllables, readability_score
+from essays.spelling import (
+    SUPPORTED_LANGUAGES,
+    UnsupportedLanguageError,
+    count_spelling_errors,
+    spell_checker,
+    supported_language,
+)
+
+
+def test_flesch_reading_ease_of_a_known_english_sentence() -> None:
+    # 6 one-syllable words in 1 sentence: 206.835 - 1.015 * 6 - 84.6 * 1.
+    analysis = analyse_text("The cat sat on the mat.", "en")
+    assert analysis.readability == pytest.approx(116.145)
+    assert analysis.readability_formula == "flesch_reading_ease"
+
+
+def test_flesch_reading_ease_with_longer_words() -> None:
+    # education 4 + is 1 + important 3, students 2 + learn 1: 11 syllables, 5 words, 2 sentences.
+    analysis = analyse_text("Education is important. Students learn.", "en")
+    assert analysis.readability == pytest.approx(206.835 - 1.015 * 2.5 - 84.6 * 11 / 5)
+    assert analysis.mean_sentence_length == 2.5
+
+
+@pytest.mark.parametrize(
+    ("word", "syllables"),
+    [("cat", 1), ("make", 1), ("table", 2), ("jumped", 1), ("education", 4), ("yellow", 2), ("I", 1)],
+)
+def test_english_syllable_heuristic(word: str, syllables: int) -> None:
+    assert count_syllables(word, "en") == syllables
+
+
+def test_german_uses_amstad_and_counts_diphthongs_once() -> None:
+    # Der 1 + Hund 1 + läuft 1 + schnell 1: 180 - 4 - 58.5 * 1.
+    analysis = analyse_text("Der Hund läuft schnell.", "de")
+    assert analysis.readability_formula == "amstad"
+    assert analysis.readability == pytest.approx(117.5)
+
+
+def test_every_formula_belongs_to_a_supported_language() -> None:
+    assert set(FORMULAS) <= SUPPORTED_LANGUAGES
+
+
+@pytest.mark.parametrize("language", ["ar", "fa", "lv", "eu"])
+def test_languages_without_a_formula_have_no_readability(language: str) -> None:
+    assert readability_score(["word"], 1, language) == (None, None)
+
+
+def test_spelling_errors_are_counted_per_occurrence_and_per_100_words() -> None:
+    text = "I recieve the letter. I definately recieve it today, said the teacher."
+    analysis = analyse_text(text, "en")
+    assert analysis.words == 12
+    assert analysis.spelling_errors == 3
+    assert analysis.spelling_errors_per_100_words == 25.0
+
+
+def test_british_spellings_possessives_numbers_and_hyphenated_words_are_not_errors() -> None:
+    words = [
+        "colour",
+        "favourite",
+        "organisation",
+        "centre",
+        "travelled",
+        "Anna\u2019s",
+        "1999",
+        "well-known",
+    ]
+    assert count_spelling_errors(words, "en-GB") == 0
+
+
+def test_lexical_diversity_of_known_token_lists() -> None:
+    assert type_token_ratio(["a", "b", "a", "c"]) == 0.75
+    assert mtld(["a"] * 10) == 2.0
+    assert mtld(["a", "b", "a"]) == 3.0
+    # One run of four reaching 0.75: a partial factor of 0.25 / 0.28 in each direction.
+    assert mtld(["a", "b", "c", "a"]) == pytest.approx(4 / (0.25 / 0.28))
+    assert mtld(["a", "b", "c"]) == 3.0
+    assert (type_token_ratio([]), mtld([])) == (0.0, 0.0)
+
+
+def test_lexical_measures_ignore_case() -> None:
+    analysis = analyse_text("The cat and THE CAT and the Cat.", "en")
+    assert analysis.type_token_ratio == pytest.approx(3 / 8)
+
+
+def test_an_unsupported_language_is_refused_with_its_own_code() -> None:
+    with pytest.raises(UnsupportedLanguageError) as raised:
+        analyse_text("Ein kurzer Text.", "sv")
+    assert raised.value.code == "UNSUPPORTED_LANGUAGE"
+    assert raised.value.details == {"language": "sv"}
+
+
+def test_language_tags_reduce_to_their_dictionary() -> None:
+    assert supported_language("en-GB") == "en"
+    assert supported_language(" PT_br ") == "pt"
+    assert analyse_text("The cat sat on the mat.", "en-US").language == "en"
+
+
+def test_one_dictionary_is_loaded_per_language() -> None:
+    assert spell_checker("en") is spell_checker("en-GB")
+
+
+def test_empty_text_measures_zero_without_dividing_by_it() -> None:
+    analysis = analyse_text("", "en")
+    assert analysis == EssayAnalysis(
+        language="en",
+        words=0,
+        sentences=0,
+        spelling_errors=0,
+        spelling_errors_per_100_words=0.0,
+        readability=None,
+        readability_formula=None,
+        type_token_ratio=0.0,
+        mtld=0.0,
+        mean_sentence_length=0.0,
+    )
+
+
+def test_analysis_survives_a_json_round_trip() -> None:
+    analysis = analyse_text("Education is important. Students learn.", "en")
+    assert EssayAnalysis.from_json(analysis.to_json()) == analysis
+    arabic = analyse_text("\u0645\u0631\u062d\u0628\u0627 \u0628\u0643\u0645.", "ar")
+    assert EssayAnalysis.from_json(arabic.to_json()) == arabic
+
+
+def test_malformed_analysis_json_is_invalid_input() -> None:
+    value = analyse_text("The cat sat on the mat.", "en").to_json()
+    with pytest.raises(InvalidInputError):
+        EssayAnalysis.from_json({**value, "words": -1})
+    with pytest.raises(InvalidInputError):
+        EssayAnalysis.from_json({**value, "mtld": "high"})
+    with pytest.raises(InvalidInputError, match="lacks"):
+        EssayAnalysis.from_json({"language": "en"})

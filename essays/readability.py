@@ -10,6 +10,7 @@ from the wrong formula. Syllables are estimated by counting vowel groups, with E
 from __future__ import annotations
 
 import re
+from collections import Counter
 from dataclasses import dataclass
 
 
@@ -68,5 +69,7 @@ def readability_score(words: list[str], sentences: int, language: str) -> tuple[
     formula = FORMULAS.get(language)
     if formula is None or not words or sentences == 0:
         return None, None
-    syllables = sum(count_syllables(word, language) for word in words)
+    syllables = sum(
+        occurrences * count_syllables(word, language) for word, occurrences in Counter(words).items()
+    )
     return formula.score(len(words), sentences, syllables), formula.name

@@ -38,11 +38,13 @@ class EssayRejectedError(ElsError):
 
     def __init__(
         self,
-        rejection: RejectionCode,
+        rejection: RejectionCode | str,
         message: str,
         *,
         details: Mapping[str, str | int | None] | None = None,
     ) -> None:
         super().__init__(message, details=details)
-        self.rejection = rejection
-        self.code = rejection.value
+        self.rejection = RejectionCode(rejection)
+        self.code = self.rejection.value
+        # `type(error)(*error.args)` is how pickle and Celery's result backends rebuild an exception.
+        self.args = (self.code, message)

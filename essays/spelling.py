@@ -9,7 +9,9 @@ form is in its (American) dictionary. Dictionaries load once per language per pr
 
 from __future__ import annotations
 
+import re
 import threading
+from collections import Counter
 from collections.abc import Iterable
 
 from spellchecker import SpellChecker
@@ -30,6 +32,8 @@ _BRITISH_TO_AMERICAN = (
     ("lled", "led"),
     ("lling", "ling"),
 )
+
+_DIGIT = re.compile(r"\d")
 
 _checkers: dict[str, SpellChecker] = {}
 _checkers_lock = threading.Lock()
@@ -57,12 +61,15 @@ def count_spelling_errors(words: Iterable[str], language: str) -> int:
     """How many of `words` (hyphenated parts checked apart, numbers skipped) the dictionary lacks."""
     primary = supported_language(language)
     checker = spell_checker(primary)
-    parts = [part for word in words for part in _checkable_parts(word)]
+    # Essays repeat their words: check each distinct part once, count its occurrences.
+    parts: Counter[str] = Counter()
+    for word, occurrences in Counter(words).items():
+        for part in _checkable_parts(word):
+            parts[part] += occurrences
     suspects = {part: _alternatives(part, primary) for part in checker.unknown(set(parts))}
     alternatives = {form for forms in suspects.values() for form in forms}
     known = alternatives - checker.unknown(alternatives)
-    errors = {part for part, forms in suspects.items() if not forms & known}
-    return sum(1 for part in parts if part in errors)
+    return sum(parts[part] for part, forms in suspects.items() if not forms & known)
 
 
 def spell_checker(language: str) -> SpellChecker:
@@ -78,7 +85,7 @@ def spell_checker(language: str) -> SpellChecker:
 
 def _checkable_parts(word: str) -> list[str]:
     lowered = word.replace("\u2019", "'").lower()
-    return [part for part in lowered.split("-") if part and not any(char.isdigit() for char in part)]
+    return [part for part in lowered.split("-") if part and not _DIGIT.search(part)]
 
 
 def _alternatives(part: str, language: str) -> set[str]:

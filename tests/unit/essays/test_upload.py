@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
+import pickle
 
 import pytest
 from hypothesis import given, settings
@@ -171,3 +172,16 @@ def test_any_bytes_either_become_an_essay_or_are_rejected_with_a_code(data: byte
         assert error.code in set(RejectionCode)
     else:
         assert essay.metrics.words > 0
+
+
+def test_a_rejection_survives_pickling_and_rebuilding_from_its_args() -> None:
+    error = rejection(b"Far too short.", "a.txt")
+    copy = pickle.loads(pickle.dumps(error))
+    assert (copy.rejection, copy.code, copy.message, copy.details) == (
+        error.rejection,
+        "CONTENT_TOO_SHORT",
+        error.message,
+        error.details,
+    )
+    rebuilt = EssayRejectedError(*error.args)
+    assert (rebuilt.code, rebuilt.message) == ("CONTENT_TOO_SHORT", error.message)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from pydantic import Field
+from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -51,7 +51,9 @@ class Settings(BaseSettings):
         50 * 1024 * 1024, ge=1, description="Largest total uncompressed size of a .docx archive."
     )
     docx_max_compression_ratio: int = Field(100, ge=1, description="Largest uncompressed/compressed ratio.")
-    pdf_max_pages: int = Field(100, ge=1, description="Most pages read from a PDF.")
+    pdf_max_pages: int = Field(
+        100, ge=1, description="A PDF with more pages is rejected as CONTENT_TOO_LONG."
+    )
     pdf_max_seconds: float = Field(10.0, gt=0, description="Longest time spent extracting one PDF.")
 
     # Sweep and completion.
@@ -78,6 +80,12 @@ class Settings(BaseSettings):
     # Logging.
     log_level: str = Field("INFO", description="Level of ELS's own loggers.")
     log_json: bool | None = Field(None, description="JSON logs; default: JSON unless stderr is a terminal.")
+
+    @model_validator(mode="after")
+    def _check_word_bounds(self) -> Settings:
+        if self.max_words < max(self.min_words, 1):
+            raise ValueError("ELS_MAX_WORDS must be at least ELS_MIN_WORDS (and at least 1)")
+        return self
 
     @property
     def celery_broker_url(self) -> str:

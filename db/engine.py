@@ -5,9 +5,12 @@ from __future__ import annotations
 import sqlite3
 from pathlib import Path
 
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.pool import ConnectionPoolEntry
+
+# Execution option: how a SQLite transaction begins ("IMMEDIATE" takes the write lock up front).
+SQLITE_BEGIN = "els_sqlite_begin"
 
 
 def normalise_url(url: str) -> str:
@@ -27,6 +30,7 @@ def create_db_engine(url: str) -> Engine:
         Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
     engine = create_engine(parsed, connect_args={"timeout": 30})
     event.listen(engine, "connect", _configure_sqlite)
+    event.listen(engine, "begin", _begin_sqlite)
     return engine
 
 
@@ -37,3 +41,14 @@ def _configure_sqlite(dbapi_connection: sqlite3.Connection, _record: ConnectionP
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA busy_timeout=30000")
     cursor.close()
+    # The driver begins transactions lazily and never IMMEDIATE; with its own handling off,
+    # SQLAlchemy emits BEGIN itself (`_begin_sqlite`), as SQLAlchemy's SQLite notes recommend.
+    dbapi_connection.isolation_level = None
+
+
+def _begin_sqlite(connection: Connection) -> None:
+    # A deferred transaction that reads and then writes fails at once with "database is locked"
+    # when another writer committed in between (the busy timeout cannot help it), so writing
+    # units begin IMMEDIATE: they wait for the write lock up front, then hold it to commit.
+    mode = connection.get_execution_options().get(SQLITE_BEGIN)
+    connection.exec_driver_sql("BEGIN IMMEDIATE" if mode == "IMMEDIATE" else "BEGIN")

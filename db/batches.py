@@ -1,0 +1,251 @@
+"""Batches in SQL: registration with its slots, closing, the report, and reading them back."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from db.batch_lifecycle import BatchState, advance_batch
+from db.clock import stamp
+from db.models import Batch, Essay
+from db.outbox import add_event
+from db.writes import insert_ignore
+from els.errors import ConflictError, InvalidInputError, NotFoundError
+from els.events import (
+    BatchCompleted,
+    BatchCompletedData,
+    BatchExpired,
+    BatchExpiredData,
+    BatchRegistered,
+    BatchRegisteredData,
+    BatchSealed,
+    BatchSealedData,
+)
+from els.jsontypes import JsonObject
+from essays.lifecycle import EssayState, InvalidTransitionError, advance_essay
+
+
+@dataclass(frozen=True)
+class BatchRecord:
+    """A batch as registered: one slot per essay id, in order."""
+
+    batch_id: str
+    owner: str
+    essay_ids: tuple[str, ...]
+    language: str
+    course_code: str | None
+    deadline_at: datetime
+    correlation_id: str
+    metadata: JsonObject
+    registered_at: datetime
+
+    @property
+    def expected_count(self) -> int:
+        """How many essays the batch expects: one per slot."""
+        return len(self.essay_ids)
+
+
+@dataclass(frozen=True)
+class StoredBatch:
+    """A batch as SQL holds it now (the report is read separately: it can be large)."""
+
+    record: BatchRecord
+    state: BatchState
+    closed_as: BatchState | None
+    closed_at: datetime | None
+    completed_at: datetime | None
+
+
+def record_registration(session: Session, batch: BatchRecord) -> bool:
+    """Store the batch, one AWAITING essay per slot and BatchRegistered; False when already stored."""
+    if not batch.essay_ids or len(set(batch.essay_ids)) != len(batch.essay_ids):
+        raise InvalidInputError("a batch needs at least one essay id, each one distinct")
+    existing = session.get(Batch, batch.batch_id)
+    if existing is not None:
+        _check_same_registration(existing, batch)
+        return False
+    taken = session.scalars(select(Essay.essay_id).where(Essay.essay_id.in_(batch.essay_ids))).all()
+    if taken:
+        raise ConflictError(
+            f"essay ids already belong to another batch: {', '.join(sorted(taken)[:5])}",
+            details={"batch_id": batch.batch_id, "taken": len(taken)},
+        )
+    if not insert_ignore(session, Batch, [_batch_row(batch)]):
+        # A concurrent registration of the same batch committed first.
+        _check_same_registration(_get_batch(session, batch.batch_id), batch)
+        return False
+    session.add_all(
+        Essay(
+            essay_id=essay_id,
+            batch_id=batch.batch_id,
+            position=position,
+            state=EssayState.AWAITING.value,
+            created_at=batch.registered_at,
+            updated_at=batch.registered_at,
+        )
+        for position, essay_id in enumerate(batch.essay_ids)
+    )
+    data = BatchRegisteredData(
+        batch_id=batch.batch_id,
+        owner=batch.owner,
+        expected_count=batch.expected_count,
+        essay_ids=list(batch.essay_ids),
+        language=batch.language,
+        course_code=batch.course_code,
+        deadline_at=batch.deadline_at,
+        metadata=batch.metadata,
+    )
+    add_event(
+        session,
+        BatchRegistered.create(data, correlation_id=batch.correlation_id, occurred_at=batch.registered_at),
+    )
+    return True
+
+
+def record_batch_closed(
+    session: Session,
+    batch_id: str,
+    kind: BatchState,
+    missing_essay_ids: Sequence[str],
+    at: datetime | None = None,
+) -> bool:
+    """Mirror the coordinator sealing or expiring a batch: missing slots become MISSING, one event."""
+    if kind not in (BatchState.SEALED, BatchState.EXPIRED):
+        raise InvalidInputError(f"a batch closes as sealed or expired, not {kind.value}")
+    if kind is BatchState.SEALED and missing_essay_ids:
+        raise InvalidInputError("a sealed batch has every slot accounted for: nothing is missing")
+    row = _get_batch(session, batch_id, for_update=True)
+    if row.closed_as is not None:
+        if row.closed_as != kind.value:
+            raise InvalidTransitionError(
+                f"batch {batch_id} was {row.closed_as}, it cannot also be {kind.value}",
+                details={"from": row.closed_as, "to": kind.value},
+            )
+        return False
+    advance_batch(BatchState(row.state), kind)
+    closed_at = stamp(at)
+    missing = _missing_essays(session, batch_id, missing_essay_ids)
+    for essay in missing:
+        advance_essay(EssayState(essay.state), EssayState.MISSING)
+    for essay in missing:
+        essay.state = EssayState.MISSING.value
+        essay.updated_at = closed_at
+    row.state = row.closed_as = kind.value
+    row.closed_at = closed_at
+    if kind is BatchState.SEALED:
+        sealed = BatchSealedData(batch_id=batch_id, expected_count=row.expected_count, closed_at=closed_at)
+        add_event(
+            session, BatchSealed.create(sealed, correlation_id=row.correlation_id, occurred_at=closed_at)
+        )
+    else:
+        expired = BatchExpiredData(
+            batch_id=batch_id,
+            expected_count=row.expected_count,
+            missing_essay_ids=[essay.essay_id for essay in missing],
+            closed_at=closed_at,
+        )
+        add_event(
+            session, BatchExpired.create(expired, correlation_id=row.correlation_id, occurred_at=closed_at)
+        )
+    return True
+
+
+def write_report(session: Session, batch_id: str, report: JsonObject, at: datetime | None = None) -> bool:
+    """Store the final report, mark the batch DONE and emit BatchCompleted; False when already done."""
+    row = _get_batch(session, batch_id, for_update=True)
+    if not advance_batch(BatchState(row.state), BatchState.DONE):
+        return False
+    completed_at = stamp(at)
+    row.state = BatchState.DONE.value
+    row.report = report
+    row.completed_at = completed_at
+    data = BatchCompletedData(batch_id=batch_id, completed_at=completed_at, report=report)
+    add_event(
+        session, BatchCompleted.create(data, correlation_id=row.correlation_id, occurred_at=completed_at)
+    )
+    return True
+
+
+def load_batch(session: Session, batch_id: str) -> StoredBatch | None:
+    """The stored batch, or None."""
+    row = session.get(Batch, batch_id)
+    if row is None:
+        return None
+    return StoredBatch(
+        record=_record(row),
+        state=BatchState(row.state),
+        closed_as=None if row.closed_as is None else BatchState(row.closed_as),
+        closed_at=row.closed_at,
+        completed_at=row.completed_at,
+    )
+
+
+def load_report(session: Session, batch_id: str) -> JsonObject | None:
+    """The batch's final report, or None while it has none; raises NotFoundError for no batch."""
+    return _get_batch(session, batch_id).report
+
+
+def _get_batch(session: Session, batch_id: str, *, for_update: bool = False) -> Batch:
+    row = session.get(Batch, batch_id, with_for_update=for_update, populate_existing=True)
+    if row is None:
+        raise NotFoundError(f"batch {batch_id} is not stored", details={"batch_id": batch_id})
+    return row
+
+
+def _missing_essays(session: Session, batch_id: str, essay_ids: Sequence[str]) -> list[Essay]:
+    if not essay_ids:
+        return []
+    rows = session.scalars(
+        select(Essay)
+        .where(Essay.batch_id == batch_id, Essay.essay_id.in_(essay_ids))
+        .order_by(Essay.position)
+        .with_for_update()
+    ).all()
+    unknown = set(essay_ids) - {row.essay_id for row in rows}
+    if unknown:
+        raise InvalidInputError(
+            f"not slots of batch {batch_id}: {', '.join(sorted(unknown)[:5])}",
+            details={"batch_id": batch_id, "unknown": len(unknown)},
+        )
+    return list(rows)
+
+
+def _check_same_registration(row: Batch, batch: BatchRecord) -> None:
+    if row.owner != batch.owner or tuple(row.essay_ids) != batch.essay_ids:
+        raise ConflictError(
+            f"batch {batch.batch_id} is already registered differently", details={"batch_id": batch.batch_id}
+        )
+
+
+def _batch_row(batch: BatchRecord) -> dict[str, object]:
+    return {
+        "batch_id": batch.batch_id,
+        "owner": batch.owner,
+        "expected_count": batch.expected_count,
+        "essay_ids": list(batch.essay_ids),
+        "language": batch.language,
+        "course_code": batch.course_code,
+        "deadline_at": batch.deadline_at,
+        "correlation_id": batch.correlation_id,
+        "batch_metadata": batch.metadata,
+        "state": BatchState.OPEN.value,
+        "registered_at": batch.registered_at,
+    }
+
+
+def _record(row: Batch) -> BatchRecord:
+    return BatchRecord(
+        batch_id=row.batch_id,
+        owner=row.owner,
+        essay_ids=tuple(row.essay_ids),
+        language=row.language,
+        course_code=row.course_code,
+        deadline_at=row.deadline_at,
+        correlation_id=row.correlation_id,
+        metadata=row.batch_metadata,
+        registered_at=row.registered_at,
+    )

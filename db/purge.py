@@ -1,0 +1,107 @@
+"""Purging finished batches: every row they own goes, in dependency order, nothing else does."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import ColumnElement, Engine, Select, delete, func, select, union
+from sqlalchemy.orm import Session
+
+from db.batch_lifecycle import BatchState
+from db.clock import stamp
+from db.models import Base, Batch, Content, Essay, Failure, OutboxEvent, Submission
+from db.session import unit_of_work
+from db.writes import affected_rows
+
+CHUNK = 500
+
+
+@dataclass(frozen=True)
+class PurgeReport:
+    """How many rows of each kind a purge removed (or, in a dry run, would remove)."""
+
+    batches: int
+    essays: int
+    submissions: int
+    failures: int
+    events: int
+    contents: int
+    dry_run: bool
+
+
+def purge_finished(
+    target: Session | Engine,
+    older_than: timedelta,
+    *,
+    dry_run: bool = False,
+    now: datetime | None = None,
+) -> PurgeReport:
+    """Remove DONE batches completed more than `older_than` ago, with their rows and published events.
+
+    Content is removed only when no remaining submission refers to it; unpublished and parked events
+    stay for the relay and for operators.
+    """
+    if isinstance(target, Engine):
+        with unit_of_work(target) as session:
+            return _purge(session, stamp(now) - older_than, dry_run)
+    return _purge(target, stamp(now) - older_than, dry_run)
+
+
+def _purge(session: Session, cutoff: datetime, dry_run: bool) -> PurgeReport:
+    batch_ids = select(Batch.batch_id).where(
+        Batch.state == BatchState.DONE.value, Batch.completed_at < cutoff
+    )
+    orphans = _orphaned_contents(session, batch_ids)
+    # Children before parents: failures -> essays -> submissions -> batches, then unreferenced contents.
+    steps: list[tuple[type[Base], ColumnElement[bool]]] = [
+        (Failure, Failure.batch_id.in_(batch_ids)),
+        (Essay, Essay.batch_id.in_(batch_ids)),
+        (Submission, Submission.batch_id.in_(batch_ids)),
+        (OutboxEvent, OutboxEvent.aggregate_id.in_(batch_ids) & OutboxEvent.published_at.is_not(None)),
+    ]
+    counts = [_remove(session, model, where, dry_run) for model, where in steps]
+    batches = _remove(session, Batch, Batch.batch_id.in_(batch_ids), dry_run)
+    contents = len(orphans)
+    if not dry_run:
+        for start in range(0, len(orphans), CHUNK):
+            session.execute(delete(Content).where(Content.sha256.in_(orphans[start : start + CHUNK])))
+    failures, essays, submissions, events = counts
+    return PurgeReport(
+        batches=batches,
+        essays=essays,
+        submissions=submissions,
+        failures=failures,
+        events=events,
+        contents=contents,
+        dry_run=dry_run,
+    )
+
+
+def _orphaned_contents(session: Session, batch_ids: Select[str]) -> list[str]:
+    purged = union(
+        select(Submission.upload_sha256).where(Submission.batch_id.in_(batch_ids)),
+        select(Submission.text_sha256).where(
+            Submission.batch_id.in_(batch_ids), Submission.text_sha256.is_not(None)
+        ),
+    ).subquery()
+    kept_uploads = select(Submission.upload_sha256).where(Submission.batch_id.not_in(batch_ids))
+    kept_texts = select(Submission.text_sha256).where(
+        Submission.batch_id.not_in(batch_ids), Submission.text_sha256.is_not(None)
+    )
+    rows = session.scalars(
+        select(Content.sha256).where(
+            Content.sha256.in_(select(purged.c[0])),
+            Content.sha256.not_in(kept_uploads),
+            Content.sha256.not_in(kept_texts),
+        )
+    )
+    return list(rows)
+
+
+def _remove(session: Session, model: type[Base], where: ColumnElement[bool], dry_run: bool) -> int:
+    if dry_run:
+        return session.scalar(select(func.count()).select_from(model).where(where)) or 0
+    return affected_rows(
+        session.execute(delete(model).where(where).execution_options(synchronize_session=False))
+    )

@@ -1,0 +1,194 @@
+"""Submissions in SQL: storing an upload, then its processing, up to the claim of a slot."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from db.clock import stamp
+from db.contents import load_content, store_content
+from db.models import Batch, Submission
+from db.writes import insert_ignore
+from els.errors import ConflictError, NotFoundError
+from els.jsontypes import JsonObject
+from essays.lifecycle import InvalidTransitionError, SubmissionState, advance_submission
+
+
+@dataclass(frozen=True)
+class NewSubmission:
+    """An upload as the API received it."""
+
+    submission_id: str
+    batch_id: str
+    idempotency_key: str | None
+    filename: str
+    media_type: str
+    data: bytes
+    correlation_id: str
+    received_at: datetime
+
+
+@dataclass(frozen=True)
+class StoredSubmission:
+    """Which submission holds the upload, and whether this call created it (False: a replay)."""
+
+    submission_id: str
+    created: bool
+
+
+@dataclass(frozen=True)
+class SubmissionRecord:
+    """A stored submission with its upload's bytes."""
+
+    submission_id: str
+    batch_id: str
+    idempotency_key: str | None
+    filename: str
+    media_type: str
+    data: bytes
+    upload_sha256: str
+    text_sha256: str | None
+    content_hash: str | None
+    state: SubmissionState
+    essay_id: str | None
+    metrics: JsonObject | None
+    error_code: str | None
+    error_detail: str | None
+    correlation_id: str
+    created_at: datetime
+    updated_at: datetime
+
+
+def store_submission(session: Session, new: NewSubmission) -> StoredSubmission:
+    """Store the upload's bytes and a RECEIVED submission; a repeated id or idempotency key replays."""
+    existing = _find(session, new)
+    if existing is not None:
+        return StoredSubmission(existing, created=False)
+    if session.get(Batch, new.batch_id) is None:
+        raise NotFoundError(f"batch {new.batch_id} is not stored", details={"batch_id": new.batch_id})
+    upload_sha256 = store_content(session, new.data, new.received_at)
+    row = {
+        "submission_id": new.submission_id,
+        "batch_id": new.batch_id,
+        "idempotency_key": new.idempotency_key,
+        "filename": new.filename,
+        "media_type": new.media_type,
+        "upload_sha256": upload_sha256,
+        "state": SubmissionState.RECEIVED.value,
+        "correlation_id": new.correlation_id,
+        "created_at": new.received_at,
+        "updated_at": new.received_at,
+    }
+    if insert_ignore(session, Submission, [row]):
+        return StoredSubmission(new.submission_id, created=True)
+    # A concurrent upload with the same key (or id) committed first: it is the one.
+    winner = _find(session, new)
+    if winner is None:
+        raise ConflictError(f"submission {new.submission_id} collided with a row that is not there")
+    return StoredSubmission(winner, created=False)
+
+
+def load_submission(session: Session, submission_id: str) -> SubmissionRecord | None:
+    """The submission with its upload's bytes, or None."""
+    row = session.get(Submission, submission_id)
+    if row is None:
+        return None
+    data = load_content(session, row.upload_sha256)
+    if data is None:
+        raise NotFoundError(f"the upload of submission {submission_id} is not stored")
+    return SubmissionRecord(
+        submission_id=row.submission_id,
+        batch_id=row.batch_id,
+        idempotency_key=row.idempotency_key,
+        filename=row.filename,
+        media_type=row.media_type,
+        data=data,
+        upload_sha256=row.upload_sha256,
+        text_sha256=row.text_sha256,
+        content_hash=row.content_hash,
+        state=SubmissionState(row.state),
+        essay_id=row.essay_id,
+        metrics=row.metrics,
+        error_code=row.error_code,
+        error_detail=row.error_detail,
+        correlation_id=row.correlation_id,
+        created_at=row.created_at,
+        updated_at=row.updated_at,
+    )
+
+
+def mark_processing(session: Session, submission_id: str, *, at: datetime | None = None) -> bool:
+    """RECEIVED -> PROCESSING; False when it is processing already."""
+    row = get_submission(session, submission_id)
+    if not advance_submission(SubmissionState(row.state), SubmissionState.PROCESSING):
+        return False
+    row.state = SubmissionState.PROCESSING.value
+    row.updated_at = stamp(at)
+    return True
+
+
+def record_processed(
+    session: Session,
+    submission_id: str,
+    text: str,
+    content_hash: str,
+    metrics: JsonObject,
+    *,
+    at: datetime | None = None,
+) -> bool:
+    """Store the extracted text, its content hash and metrics on a PROCESSING submission.
+
+    False when the same result is already recorded; a different one for the same upload is a conflict.
+    """
+    row = get_submission(session, submission_id)
+    if row.content_hash is not None:
+        if row.content_hash != content_hash:
+            raise ConflictError(
+                f"submission {submission_id} was processed to different content",
+                details={"submission_id": submission_id},
+            )
+        return False
+    if row.state != SubmissionState.PROCESSING.value:
+        raise InvalidTransitionError(
+            f"submission {submission_id} is {row.state}: only a processing submission takes a result",
+            details={"from": row.state, "to": SubmissionState.PROCESSING.value},
+        )
+    recorded_at = stamp(at)
+    row.text_sha256 = store_content(session, text.encode("utf-8"), recorded_at)
+    row.content_hash = content_hash
+    row.metrics = metrics
+    row.updated_at = recorded_at
+    return True
+
+
+def get_submission(session: Session, submission_id: str) -> Submission:
+    """The submission row, locked for this transaction's update; raises NotFoundError."""
+    row = session.get(Submission, submission_id, with_for_update=True, populate_existing=True)
+    if row is None:
+        raise NotFoundError(
+            f"submission {submission_id} is not stored", details={"submission_id": submission_id}
+        )
+    return row
+
+
+def _find(session: Session, new: NewSubmission) -> str | None:
+    if new.idempotency_key is not None:
+        by_key = session.scalar(
+            select(Submission.submission_id).where(
+                Submission.batch_id == new.batch_id, Submission.idempotency_key == new.idempotency_key
+            )
+        )
+        if by_key is not None:
+            return by_key
+    by_id = session.get(Submission, new.submission_id, populate_existing=True)
+    if by_id is None:
+        return None
+    if by_id.batch_id != new.batch_id:
+        raise ConflictError(
+            f"submission {new.submission_id} belongs to another batch",
+            details={"submission_id": new.submission_id},
+        )
+    return by_id.submission_id

@@ -1,0 +1,33 @@
+"""The part of the settings the coordinator reads, fixed when a coordinator is built."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from coordinator.keys import KeySpace
+from els.settings import Settings
+
+
+@dataclass(frozen=True)
+class CoordinatorConfig:
+    """Key naming and limits of one deployment."""
+
+    keys: KeySpace
+    retention_ms: int
+    pending_ttl_ms: int
+    pending_cap: int  # most claims/failures parked per unregistered batch
+    max_expected_essays: int
+    max_deadline_seconds: int
+
+
+def config_from_settings(settings: Settings) -> CoordinatorConfig:
+    """The coordinator's view of `settings`."""
+    return CoordinatorConfig(
+        keys=KeySpace(prefix=settings.key_prefix, shards=settings.shards),
+        retention_ms=settings.retention_seconds * 1000,
+        pending_ttl_ms=settings.pending_ttl_seconds * 1000,
+        # Room for every slot plus as many duplicate uploads; redeliveries are not counted twice.
+        pending_cap=2 * settings.max_expected_essays,
+        max_expected_essays=settings.max_expected_essays,
+        max_deadline_seconds=settings.max_deadline_seconds,
+    )

@@ -1,0 +1,56 @@
+"""The start-up check that Redis will never evict the coordinator's keys.
+
+Redis is the only source of truth for live batches: an eviction policy other than `noeviction` would
+silently lose slots and seals under memory pressure. Callers log the warning loudly.
+"""
+
+from __future__ import annotations
+
+import redis
+import redis.asyncio
+from redis.asyncio.cluster import RedisCluster as AsyncRedisCluster
+from redis.cluster import RedisCluster
+
+POLICY = "maxmemory-policy"
+
+
+def _policies(reply: object) -> set[str]:
+    """Every maxmemory-policy value in a CONFIG GET reply (a cluster answers per node, nested)."""
+    found: set[str] = set()
+    if isinstance(reply, dict):
+        for key, value in reply.items():
+            name = key.decode() if isinstance(key, bytes) else key
+            if name == POLICY and isinstance(value, bytes | str):
+                found.add(value.decode() if isinstance(value, bytes) else value)
+            else:
+                found |= _policies(value)
+    return found
+
+
+def eviction_warning(reply: object) -> str | None:
+    """The warning a CONFIG GET maxmemory-policy reply calls for, or None when it is `noeviction`."""
+    policies = _policies(reply)
+    if not policies:
+        return f"could not read {POLICY}; make sure Redis runs with noeviction"
+    unsafe = sorted(policies - {"noeviction"})
+    if unsafe:
+        return f"Redis {POLICY} is {', '.join(unsafe)}: batch state can be evicted; set it to noeviction"
+    return None
+
+
+def check_eviction_policy(client: redis.Redis | RedisCluster) -> str | None:
+    """A warning when Redis may evict keys (or will not say), None when it runs with `noeviction`."""
+    try:
+        reply: object = client.config_get(POLICY)
+    except redis.ResponseError as error:  # managed servers may refuse CONFIG
+        return f"could not read {POLICY} ({error}); make sure Redis runs with noeviction"
+    return eviction_warning(reply)
+
+
+async def check_eviction_policy_async(client: redis.asyncio.Redis | AsyncRedisCluster) -> str | None:
+    """As `check_eviction_policy`, for an asyncio client."""
+    try:
+        reply: object = await client.config_get(POLICY)
+    except redis.ResponseError as error:  # managed servers may refuse CONFIG
+        return f"could not read {POLICY} ({error}); make sure Redis runs with noeviction"
+    return eviction_warning(reply)

@@ -1,0 +1,139 @@
+"""Every Redis key the coordinator uses, and the shard tag that keeps a batch's keys in one hash slot.
+
+A batch lives in shard `crc32(batch_id) % shards`; every key of that batch, its essay lookup entries and
+the shard's indexes carry the same hash tag `{sNN}`, so each script touches one slot (legal on Redis
+Cluster) while the indexes are spread over `shards` keys instead of one hot key.
+
+    <prefix>:{sNN}:batch:<batch_id>           HASH  the batch: meta fields, i:<slot> -> essay id,
+                                                    s:<submission> -> outcome, h:<content hash> -> essay id,
+                                                    e:<essay id> -> slot record (see scripts/lib.lua)
+    <prefix>:{sNN}:batch:<batch_id>:pending   HASH  submission id -> claim/failure parked before registration
+    <prefix>:{sNN}:essay:<essay_id>           STR   "<batch_id>/<owner>/<created_ms>" (essay lookup)
+    <prefix>:{sNN}:deadlines                  ZSET  OPEN batches, score = deadline ms
+    <prefix>:{sNN}:active                     ZSET  not-DONE batches, member "<created_ms>/<batch_id>"
+    <prefix>:{sNN}:owners                     ZSET  not-DONE batches, member "<owner>/<created_ms>/<batch_id>"
+    <prefix>:{sNN}:stuck                      ZSET  SEALED/EXPIRED/FINALIZING batches, score = state-change ms
+    <prefix>:{sNN}:tokens                     STR   counter behind finalize tokens
+
+Index members carry the creation time zero-padded to 15 digits, so lexical order is creation order.
+The Lua side names derived keys the same way (`els_batch_keys` and `els_essay_key` in scripts/lib.lua).
+"""
+
+from __future__ import annotations
+
+import zlib
+from dataclasses import dataclass
+from functools import cached_property, lru_cache
+
+# Width of the creation time in index members, so lexical order is creation order (ms until year 33658).
+CREATED_WIDTH = 15
+
+
+def shard_of(batch_id: str, shards: int) -> int:
+    """The shard a batch lives in: fixed by its id and the deployment's shard count."""
+    return zlib.crc32(batch_id.encode()) % shards
+
+
+@dataclass(frozen=True)
+class ShardKeys:
+    """The keys of one shard: its indexes, and the names of the batch and essay keys inside it."""
+
+    shard: int
+    base: str
+
+    @property
+    def deadlines(self) -> str:
+        """ZSET of OPEN batches scored by deadline ms."""
+        return f"{self.base}:deadlines"
+
+    @property
+    def active(self) -> str:
+        """Lexical ZSET of not-DONE batches ordered by creation."""
+        return f"{self.base}:active"
+
+    @property
+    def owners(self) -> str:
+        """Lexical ZSET of not-DONE batches ordered by owner, then creation."""
+        return f"{self.base}:owners"
+
+    @property
+    def stuck(self) -> str:
+        """ZSET of SEALED/EXPIRED/FINALIZING batches scored by state-change ms."""
+        return f"{self.base}:stuck"
+
+    @property
+    def tokens(self) -> str:
+        """Counter from which finalize tokens are drawn."""
+        return f"{self.base}:tokens"
+
+    def essay(self, essay_id: str) -> str:
+        """The lookup entry of an essay registered in this shard."""
+        return f"{self.base}:essay:{essay_id}"
+
+    def batch(self, batch_id: str) -> BatchKeys:
+        """The keys of a batch living in this shard."""
+        return BatchKeys(batch_id=batch_id, shard=self, base=f"{self.base}:batch:{batch_id}")
+
+
+@dataclass(frozen=True)
+class BatchKeys:
+    """The keys of one batch, in the KEYS order every batch script shares (see scripts/lib.lua)."""
+
+    batch_id: str
+    shard: ShardKeys
+    base: str
+
+    @property
+    def hash(self) -> str:
+        """HASH holding everything about the batch (one key, so a claim is one read and one write)."""
+        return self.base
+
+    @property
+    def pending(self) -> str:
+        """HASH of claims and failures parked before the batch was registered."""
+        return f"{self.base}:pending"
+
+    @cached_property
+    def layout(self) -> tuple[str, ...]:
+        """KEYS[1..4] of a batch script: batch hash, pending, the shard's deadlines and stuck indexes."""
+        return (self.hash, self.pending, self.shard.deadlines, self.shard.stuck)
+
+    @property
+    def own_keys(self) -> tuple[str, ...]:
+        """The keys that belong to this batch alone (not the shard's indexes, not lookup entries)."""
+        return (self.hash, self.pending)
+
+
+@dataclass(frozen=True)
+class KeySpace:
+    """Key naming for one deployment: a prefix and a fixed number of shards."""
+
+    prefix: str
+    shards: int
+
+    def shard(self, shard: int) -> ShardKeys:
+        """The keys of shard number `shard`."""
+        return ShardKeys(shard=shard, base=f"{self.prefix}:{{s{shard:02d}}}")
+
+    def batch(self, batch_id: str) -> BatchKeys:
+        """The keys of a batch, in the shard its id maps to (cached: claims of a batch come in runs)."""
+        return _batch_keys(self, batch_id)
+
+    def all_shards(self) -> tuple[ShardKeys, ...]:
+        """Every shard, in order."""
+        return tuple(self.shard(number) for number in range(self.shards))
+
+
+@lru_cache(maxsize=4096)
+def _batch_keys(space: KeySpace, batch_id: str) -> BatchKeys:
+    return space.shard(shard_of(batch_id, space.shards)).batch(batch_id)
+
+
+def active_member(batch_id: str, created_ms: int) -> str:
+    """The batch's member in its shard's `active` index."""
+    return f"{created_ms:0{CREATED_WIDTH}d}/{batch_id}"
+
+
+def owner_member(owner: str, batch_id: str, created_ms: int) -> str:
+    """The batch's member in its shard's `owners` index."""
+    return f"{owner}/{created_ms:0{CREATED_WIDTH}d}/{batch_id}"

@@ -1,0 +1,159 @@
+"""The coordinator's typed values: batch states, slot outcomes and every operation's result."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+
+
+class BatchState(StrEnum):
+    """Where a batch is in its life: OPEN -> SEALED | EXPIRED -> FINALIZING -> DONE."""
+
+    OPEN = "open"
+    SEALED = "sealed"
+    EXPIRED = "expired"
+    FINALIZING = "finalizing"
+    DONE = "done"
+
+
+class Outcome(StrEnum):
+    """What a claim or a failure report came to."""
+
+    ASSIGNED = "assigned"  # took the next slot
+    FAILED = "failed"  # a final failure consumed the next slot
+    DUPLICATE = "duplicate"  # same content as an assigned slot; takes no slot
+    EXCESS = "excess"  # arrived after the batch stopped being OPEN; recorded and counted
+    PENDING = "pending"  # batch not registered yet; parked and replayed at registration
+    PENDING_FULL = "pending_full"  # batch not registered and its parking is full; nothing recorded
+
+
+@dataclass(frozen=True, slots=True)
+class RegisterResult:
+    """A registration: created now or replayed; `sealed` tells this caller alone to fire completion."""
+
+    batch_id: str
+    created: bool
+    state: BatchState
+    sealed: bool
+    pending_replayed: int
+
+
+@dataclass(frozen=True, slots=True)
+class SlotResult:
+    """The result of `claim` or `fail`; `sealed` is True for exactly one caller per batch."""
+
+    batch_id: str
+    submission_id: str
+    outcome: Outcome
+    essay_id: str | None
+    slot: int | None
+    sealed: bool
+    replayed: bool
+    state: BatchState | None
+
+
+ClaimResult = SlotResult
+FailResult = SlotResult
+
+
+@dataclass(frozen=True, slots=True)
+class ExpiredBatch:
+    """A batch this call moved from OPEN to EXPIRED, with the slots nobody consumed."""
+
+    batch_id: str
+    owner: str
+    expected: int
+    assigned: int
+    failed: int
+    correlation_id: str
+    missing_essay_ids: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class FinalizeTicket:
+    """The answer to `begin_finalize`: `acquired` with a `token` for the one caller that may finalize."""
+
+    batch_id: str
+    acquired: bool
+    token: str | None
+    state: BatchState | None
+    taken_over: bool
+
+
+@dataclass(frozen=True, slots=True)
+class StuckBatch:
+    """A batch sealed, expired or finalizing for too long, handed out for a re-kick."""
+
+    batch_id: str
+    state: BatchState
+
+
+@dataclass(frozen=True, slots=True)
+class SlotRecord:
+    """How one slot was consumed: by an assignment (with its content) or by a final failure."""
+
+    essay_id: str
+    slot: int
+    submission_id: str
+    outcome: Outcome
+    content_hash: str | None
+    payload_json: str | None
+    code: str | None
+    detail: str | None
+    at_ms: int
+
+
+@dataclass(frozen=True, slots=True)
+class BatchStatus:
+    """Everything live about one batch, read in one round trip."""
+
+    batch_id: str
+    state: BatchState
+    closed_as: BatchState | None  # SEALED or EXPIRED once the batch stopped taking slots
+    owner: str
+    expected: int
+    assigned: int
+    failed: int
+    excess: int
+    duplicates: int
+    slots: tuple[str, ...]
+    records: tuple[SlotRecord, ...]  # in slot order
+    missing_essay_ids: tuple[str, ...]
+    deadline_ms: int
+    created_ms: int
+    state_changed_ms: int
+    correlation_id: str
+    metadata_json: str
+
+
+@dataclass(frozen=True, slots=True)
+class BatchSummary:
+    """One line of a batch listing."""
+
+    batch_id: str
+    owner: str
+    state: BatchState
+    expected: int
+    assigned: int
+    failed: int
+    excess: int
+    created_ms: int
+    deadline_ms: int
+
+
+@dataclass(frozen=True, slots=True)
+class BatchPage:
+    """A page of not-DONE batches and the cursor of the next page (None at the end)."""
+
+    batches: tuple[BatchSummary, ...]
+    next_cursor: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class EssayLocation:
+    """The batch an essay id was registered in, and that batch's owner."""
+
+    essay_id: str
+    batch_id: str
+    owner: str
+    created_ms: int

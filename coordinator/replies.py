@@ -1,0 +1,257 @@
+"""Parsing each script's reply into the coordinator's typed values (the reply shapes are in each .lua)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from coordinator import narrow
+from coordinator.model import (
+    BatchState,
+    BatchStatus,
+    BatchSummary,
+    EssayLocation,
+    ExpiredBatch,
+    FinalizeTicket,
+    Outcome,
+    RegisterResult,
+    SlotRecord,
+    SlotResult,
+    StuckBatch,
+)
+from els.errors import UnexpectedReplyError
+
+
+@dataclass(frozen=True)
+class RegisterRefusal:
+    """register.lua declined: `conflict` (another request under this id) or `essay_taken`."""
+
+    reason: str
+    state: BatchState | None
+    essay_id: str | None
+
+
+# Lookup tables rather than Enum(value): the claim path parses one reply per call.
+_STATES: dict[object, BatchState] = {
+    key: state for state in BatchState for key in (state.value, state.encode())
+}
+_OUTCOMES: dict[object, Outcome] = {
+    key: outcome for outcome in Outcome for key in (outcome.value, outcome.encode())
+}
+
+
+_FLAGS = ("0", "1")
+
+
+def _state(value: object) -> BatchState:
+    state = _STATES.get(value) if isinstance(value, bytes | str) else None
+    if state is None:
+        raise UnexpectedReplyError(f"unknown batch state {value!r}")
+    return state
+
+
+def _optional_state(value: object) -> BatchState | None:
+    return None if value in (None, b"", "") else _state(value)
+
+
+def _outcome(value: object) -> Outcome:
+    outcome = _OUTCOMES.get(value) if isinstance(value, bytes | str) else None
+    if outcome is None:
+        raise UnexpectedReplyError(f"unknown outcome {value!r}")
+    return outcome
+
+
+def parse_register(raw: object, batch_id: str) -> RegisterResult | RegisterRefusal:
+    """The reply of register.lua."""
+    kind, second, sealed, replayed = narrow.array(raw, 4)
+    word = narrow.text(kind)
+    if word in ("created", "replayed"):
+        return RegisterResult(
+            batch_id=batch_id,
+            created=word == "created",
+            state=_state(second),
+            sealed=narrow.flag(sealed),
+            pending_replayed=narrow.integer(replayed),
+        )
+    if word == "conflict":
+        return RegisterRefusal(reason=word, state=_state(second), essay_id=None)
+    if word == "essay_taken":
+        return RegisterRefusal(reason=word, state=None, essay_id=narrow.text(second))
+    raise UnexpectedReplyError(f"unknown register reply {word!r}")
+
+
+def parse_slot(raw: object, batch_id: str, submission_id: str) -> SlotResult:
+    """The reply of claim.lua and fail.lua: '<outcome>|<essay>|<slot>|<sealed>|<replayed>|<state>'."""
+    parts = narrow.text(raw).split("|")
+    if len(parts) != 6 or parts[3] not in _FLAGS or parts[4] not in _FLAGS:
+        raise UnexpectedReplyError(f"malformed slot reply {raw!r}")
+    outcome, essay_id, slot, sealed, replayed, state = parts
+    slot_number = narrow.integer(slot)
+    return SlotResult(
+        batch_id=batch_id,
+        submission_id=submission_id,
+        outcome=_outcome(outcome),
+        essay_id=essay_id or None,
+        slot=None if slot_number < 0 else slot_number,
+        sealed=sealed == "1",
+        replayed=replayed == "1",
+        state=_optional_state(state),
+    )
+
+
+def parse_expired(raw: object) -> tuple[int, list[ExpiredBatch]]:
+    """The reply of expire.lua: how many index entries were scanned, and the batches expired."""
+    items = narrow.array(raw)
+    if not items:
+        raise UnexpectedReplyError("empty expire reply")
+    expired = []
+    for item in items[1:]:
+        batch_id, owner, expected, assigned, failed, correlation_id, missing = narrow.array(item, 7)
+        expired.append(
+            ExpiredBatch(
+                batch_id=narrow.text(batch_id),
+                owner=narrow.text(owner),
+                expected=narrow.integer(expected),
+                assigned=narrow.integer(assigned),
+                failed=narrow.integer(failed),
+                correlation_id=narrow.text(correlation_id),
+                missing_essay_ids=narrow.texts(missing),
+            )
+        )
+    return narrow.integer(items[0]), expired
+
+
+def parse_rekick(raw: object) -> tuple[int, list[StuckBatch]]:
+    """The reply of rekick.lua: how many index entries were scanned, and the batches to re-kick."""
+    items = narrow.array(raw)
+    if not items or len(items) % 2 == 0:
+        raise UnexpectedReplyError("malformed rekick reply")
+    stuck = [
+        StuckBatch(batch_id=narrow.text(batch_id), state=_state(state))
+        for batch_id, state in zip(items[1::2], items[2::2], strict=True)
+    ]
+    return narrow.integer(items[0]), stuck
+
+
+def parse_ticket(raw: object, batch_id: str) -> FinalizeTicket:
+    """The reply of begin_finalize.lua."""
+    acquired, token, state, taken_over = narrow.array(raw, 4)
+    return FinalizeTicket(
+        batch_id=batch_id,
+        acquired=narrow.flag(acquired),
+        token=narrow.optional_text(token),
+        state=_optional_state(state),
+        taken_over=narrow.flag(taken_over),
+    )
+
+
+def parse_list(raw: object) -> tuple[int, str, list[BatchSummary]]:
+    """The reply of list.lua: members scanned, the last member scanned, and the live batches."""
+    items = narrow.array(raw)
+    if len(items) < 2:
+        raise UnexpectedReplyError("malformed list reply")
+    summaries = []
+    for item in items[2:]:
+        batch_id, owner, state, expected, assigned, failed, excess, created, deadline = narrow.array(item, 9)
+        summaries.append(
+            BatchSummary(
+                batch_id=narrow.text(batch_id),
+                owner=narrow.text(owner),
+                state=_state(state),
+                expected=narrow.integer(expected),
+                assigned=narrow.integer(assigned),
+                failed=narrow.integer(failed),
+                excess=narrow.integer(excess),
+                created_ms=narrow.integer(created),
+                deadline_ms=narrow.integer(deadline),
+            )
+        )
+    return narrow.integer(items[0]), narrow.text(items[1]), summaries
+
+
+def parse_location(raw: object, essay_id: str) -> EssayLocation | None:
+    """One essay lookup entry ("<batch_id>/<owner>/<created_ms>"), or None when absent."""
+    value = narrow.optional_text(raw)
+    if value is None:
+        return None
+    parts = value.split("/")
+    if len(parts) != 3:
+        raise UnexpectedReplyError(f"malformed essay lookup entry {value!r}")
+    return EssayLocation(
+        essay_id=essay_id, batch_id=parts[0], owner=parts[1], created_ms=narrow.integer(parts[2])
+    )
+
+
+def _record(essay_id: str, encoded: object) -> SlotRecord:
+    """A slot record: '<outcome>|<slot>|<submission>|<at>|<hash or code>|<payload or detail>'."""
+    parts = narrow.text(encoded).split("|", 5)
+    if len(parts) != 6:
+        raise UnexpectedReplyError(f"malformed slot record of {essay_id}")
+    outcome_text, slot, submission_id, at_ms, token, text = parts
+    outcome = _outcome(outcome_text)
+    assigned = outcome is Outcome.ASSIGNED
+    return SlotRecord(
+        essay_id=essay_id,
+        slot=narrow.integer(slot),
+        submission_id=submission_id,
+        outcome=outcome,
+        content_hash=token if assigned else None,
+        payload_json=text if assigned else None,
+        code=None if assigned else token,
+        detail=None if assigned else text,
+        at_ms=narrow.integer(at_ms),
+    )
+
+
+STATUS_FIELDS = (
+    "state",
+    "closed_as",
+    "owner",
+    "expected",
+    "assigned",
+    "failed",
+    "excess",
+    "duplicates",
+    "deadline_ms",
+    "created_ms",
+    "state_ms",
+    "correlation_id",
+    "metadata_json",
+)
+
+
+def parse_status(raw: object, batch_id: str) -> BatchStatus | None:
+    """The reply of status.lua (asked for STATUS_FIELDS); None when the batch does not exist."""
+    if raw is None:
+        return None
+    meta_raw, slots_raw, records_raw = narrow.array(raw, 3)
+    meta = dict(zip(STATUS_FIELDS, narrow.array(meta_raw, len(STATUS_FIELDS)), strict=True))
+    slots = narrow.texts(slots_raw)
+    records = [
+        _record(essay_id, encoded)
+        for essay_id, encoded in zip(slots, narrow.array(records_raw, len(slots)), strict=True)
+        if encoded is not None
+    ]
+
+    def number(field: str) -> int:
+        return narrow.integer(meta.get(field))
+
+    consumed = number("assigned") + number("failed")
+    return BatchStatus(
+        batch_id=batch_id,
+        state=_state(meta.get("state")),
+        closed_as=_optional_state(meta.get("closed_as")),
+        owner=narrow.text(meta.get("owner")),
+        expected=number("expected"),
+        assigned=number("assigned"),
+        failed=number("failed"),
+        excess=number("excess"),
+        duplicates=number("duplicates"),
+        slots=slots,
+        records=tuple(records),
+        missing_essay_ids=slots[consumed:],
+        deadline_ms=number("deadline_ms"),
+        created_ms=number("created_ms"),
+        state_changed_ms=number("state_ms"),
+        correlation_id=narrow.text(meta.get("correlation_id")),
+        metadata_json=narrow.text(meta.get("metadata_json")),
+    )

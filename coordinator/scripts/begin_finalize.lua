@@ -1,0 +1,30 @@
+-- begin_finalize.lua: let exactly one caller finalize a sealed or expired batch.
+--
+-- KEYS[1] the batch hash  KEYS[2] the shard's stuck index  KEYS[3] the shard's token counter
+-- ARGV[1] batch_id  [2] now_ms  [3] lease ms
+--
+-- Reply: {acquired 0|1, token|'', state|'', taken_over 0|1}   (state '' = no such batch)
+--
+-- Invariants: SEALED|EXPIRED -> FINALIZING is a compare-and-set, so one caller acquires. A batch left
+-- FINALIZING longer than the lease (its finalizer died) is taken over with a new token; the old token
+-- can then no longer complete it. Tokens come from a per-shard counter, so they never repeat, not even
+-- for a batch id registered again after its keys expired.
+
+local m = redis.call('HMGET', KEYS[1], 'state', 'state_ms')
+local state, now = m[1], ARGV[2]
+if not state then
+  return {0, '', '', 0}
+end
+local taken_over = 0
+if state == 'finalizing' then
+  if tonumber(now) - tonumber(m[2]) <= tonumber(ARGV[3]) then
+    return {0, '', state, 0}
+  end
+  taken_over = 1
+elseif state ~= 'sealed' and state ~= 'expired' then
+  return {0, '', state, 0}
+end
+local token = tostring(redis.call('INCR', KEYS[3]))
+redis.call('HSET', KEYS[1], 'state', 'finalizing', 'token', token, 'state_ms', now)
+redis.call('ZADD', KEYS[2], now, ARGV[1])
+return {1, token, 'finalizing', taken_over}

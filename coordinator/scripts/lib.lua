@@ -1,0 +1,159 @@
+-- lib.lua: logic more than one entry script needs, defined once. The Python loader prepends this file
+-- to every entry script, so each script is still a single self-contained EVALSHA.
+--
+-- Every script that works on one batch takes the same KEYS layout (coordinator/keys.py, BatchKeys.layout):
+--   KEYS[1] batch      HASH  everything about the batch, so one HMGET reads and one HSET writes a claim:
+--                              meta fields: id, state, owner, fingerprint, expected, assigned, failed, excess,
+--                                duplicates, deadline_ms, created_ms, state_ms, closed_as, token,
+--                                correlation_id, metadata_json, active_member, owner_member
+--                              'i:<slot index>'    -> essay id (slot i is the i-th slot consumed)
+--                              's:<submission id>' -> '<outcome>|<essay id>|<slot>' (idempotency)
+--                              'h:<content hash>'  -> essay id holding that content
+--                              'e:<essay id>'      -> how the slot was consumed:
+--                                '<outcome>|<slot>|<submission id>|<at ms>|<content hash or code>|<payload
+--                                or detail>' (only the last part is free text; cjson costs more than
+--                                the rest of a claim)
+--   KEYS[2] pending    HASH  submission id -> JSON parked claim or failure (batch not registered yet)
+--   KEYS[3] deadlines  ZSET  the shard's OPEN batches by deadline ms
+--   KEYS[4] stuck      ZSET  the shard's SEALED/EXPIRED/FINALIZING batches by state-change ms
+--
+-- Times travel as the caller's decimal strings: Lua would print large numbers as %.14g.
+-- Keys derived here (sweeps, lookup entries) carry the hash tag of the declared key they come from, so
+-- they are in the same slot as the keys that routed the call.
+
+local function els_batch(keys, batch_id)
+  return {id = batch_id, hash = keys[1], pending = keys[2], deadlines = keys[3], stuck = keys[4]}
+end
+
+
+
+-- base is '<prefix>:{sNN}', the shard's key base (ShardKeys.base).
+local function els_batch_key(base, batch_id)
+  return base .. ':batch:' .. batch_id
+end
+
+local function els_essay_key(base, essay_id)
+  return base .. ':essay:' .. essay_id
+end
+
+-- The essay ids of slots first..last (0-based, inclusive), in slot order.
+local function els_slot_range(hash, first, last)
+  local essays = {}
+  for chunk = first, last, 500 do -- HMGET in chunks: Lua's unpack is bounded by the C stack
+    local fields = {}
+    for i = chunk, math.min(chunk + 499, last) do
+      fields[#fields + 1] = 'i:' .. i
+    end
+    for _, essay_id in ipairs(redis.call('HMGET', hash, unpack(fields))) do
+      essays[#essays + 1] = essay_id
+    end
+  end
+  return essays
+end
+
+-- OPEN -> SEALED once every slot is consumed. '>=' rather than '==': a count that somehow passed the
+-- total still seals instead of leaving the batch open forever. Called only while the batch is OPEN, so
+-- the batch seals exactly once and exactly one caller sees true.
+local function els_seal_if_full(b, expected, consumed, now)
+  if consumed >= expected then
+    redis.call('HSET', b.hash, 'state', 'sealed', 'closed_as', 'sealed', 'state_ms', now)
+    redis.call('ZREM', b.deadlines, b.id)
+    redis.call('ZADD', b.stuck, now, b.id)
+    return true
+  end
+  return false
+end
+
+-- The reply of claim and fail, one string (cheaper to build, send and parse than an array):
+-- '<outcome>|<essay_id or empty>|<slot or -1>|<sealed 0|1>|<replayed 0|1>|<state or empty>'.
+local function els_reply(outcome, essay_id, slot, sealed, replayed, state)
+  return outcome .. '|' .. (essay_id or '') .. '|' .. (slot or -1) .. '|' .. (sealed and '1' or '0') .. '|'
+    .. (replayed and '1' or '0') .. '|' .. (state or '')
+end
+
+-- Park a claim or failure for a batch that is not registered yet; registration replays it. Idempotent
+-- per submission; at most `cap` entries so an unknown batch id cannot grow without bound.
+local function els_park(b, submission_id, entry, ttl_ms, cap)
+  if redis.call('HEXISTS', b.pending, submission_id) == 1 then
+    return els_reply('pending', nil, nil, false, true, nil)
+  end
+  local parked = redis.call('HLEN', b.pending)
+  if parked >= cap then
+    return els_reply('pending_full', nil, nil, false, false, nil)
+  end
+  entry.q = parked + 1 -- arrival order, so the replay is deterministic
+  redis.call('HSET', b.pending, submission_id, cjson.encode(entry))
+  redis.call('PEXPIRE', b.pending, ttl_ms)
+  return els_reply('pending', nil, nil, false, false, nil)
+end
+
+-- The one slot-consuming step behind claim, fail and registration's replay of parked entries.
+-- kind is 'claim' (content_hash, payload) or 'fail' (code, detail); m is what els_take_fields
+-- read (state, expected, assigned, failed, the submission's record, the content's holder).
+-- Order: a recorded submission replays its first outcome; content already holding a slot is a
+-- DUPLICATE; a batch that is not OPEN records EXCESS; otherwise the next slot in order is consumed.
+local function els_take(b, m, kind, submission_id, content_hash, payload, code, detail, at, now)
+  local state, recorded, holder = m[1], m[5], m[6]
+  local sub_field = 's:' .. submission_id
+  if recorded then
+    local outcome, essay_id, slot = string.match(recorded, '^([^|]*)|([^|]*)|(-?%d+)$')
+    return els_reply(outcome, essay_id, tonumber(slot), false, true, state)
+  end
+  if kind == 'claim' and holder then
+    redis.call('HSET', b.hash, sub_field, 'duplicate|' .. holder .. '|-1')
+    redis.call('HINCRBY', b.hash, 'duplicates', 1)
+    return els_reply('duplicate', holder, nil, false, false, state)
+  end
+  if state ~= 'open' then
+    redis.call('HSET', b.hash, sub_field, 'excess||-1')
+    redis.call('HINCRBY', b.hash, 'excess', 1)
+    return els_reply('excess', nil, nil, false, false, state)
+  end
+  local expected, assigned, failed = tonumber(m[2]), tonumber(m[3]), tonumber(m[4])
+  local slot = assigned + failed -- slots are consumed strictly in order
+  local essay_id = redis.call('HGET', b.hash, 'i:' .. slot)
+  if not essay_id then
+    error('ELS invariant broken: batch ' .. b.id .. ' is open with no slot ' .. slot)
+  end
+  local outcome = kind == 'claim' and 'assigned' or 'failed'
+  local reply_field = outcome .. '|' .. essay_id .. '|' .. slot
+  local record_prefix = outcome .. '|' .. slot .. '|' .. submission_id .. '|' .. at .. '|'
+  if kind == 'claim' then
+    assigned = assigned + 1
+    redis.call('HSET', b.hash, 'assigned', assigned, sub_field, reply_field, 'h:' .. content_hash, essay_id,
+      'e:' .. essay_id, record_prefix .. content_hash .. '|' .. payload)
+  else
+    failed = failed + 1
+    redis.call('HSET', b.hash, 'failed', failed, sub_field, reply_field,
+      'e:' .. essay_id, record_prefix .. code .. '|' .. detail)
+  end
+  local sealed = els_seal_if_full(b, expected, assigned + failed, now)
+  return els_reply(outcome, essay_id, slot, sealed, false, sealed and 'sealed' or 'open')
+end
+
+-- Read what els_take needs in one HMGET; nil when the batch does not exist.
+local function els_take_fields(b, submission_id, content_hash)
+  local m = redis.call('HMGET', b.hash, 'state', 'expected', 'assigned', 'failed',
+    's:' .. submission_id, 'h:' .. (content_hash or ''))
+  if not m[1] then
+    return nil
+  end
+  return m
+end
+
+-- Give the batch's keys and its essays' lookup entries the same TTL.
+local function els_expire_batch(b, base, ttl_ms)
+  local expected = tonumber(redis.call('HGET', b.hash, 'expected'))
+  for _, essay_id in ipairs(els_slot_range(b.hash, 0, expected - 1)) do
+    redis.call('PEXPIRE', els_essay_key(base, essay_id), ttl_ms)
+  end
+  redis.call('PEXPIRE', b.hash, ttl_ms)
+  redis.call('PEXPIRE', b.pending, ttl_ms)
+end
+
+-- The batch id after the last '/' of an index member ('<created>/<id>' or '<owner>/<created>/<id>').
+local function els_member_batch_id(member)
+  return string.match(member, '([^/]+)$')
+end
+
+-- Entry script follows.

@@ -1,0 +1,25 @@
+-- rekick.lua: hand out the batches of one shard that sit in SEALED, EXPIRED or FINALIZING too long.
+--
+-- KEYS[1] the shard's stuck index
+-- ARGV[1] shard key base  [2] now_ms  [3] cutoff ms (state changed before it)  [4] most entries
+--
+-- Reply: {scanned, batch_id, state, batch_id, state, ...}; scanned < ARGV[4] means nothing more is due.
+--
+-- Invariants: each batch handed out has its score bumped to now in the same step, so two concurrent
+-- sweeps never re-kick the same batch twice in one period. Cost bounded by ARGV[4]. Entries whose batch
+-- is gone or in another state are dropped from the index.
+
+local base, now = ARGV[1], ARGV[2]
+local due = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', '(' .. ARGV[3], 'LIMIT', 0, tonumber(ARGV[4]))
+local reply = {#due}
+for _, batch_id in ipairs(due) do
+  local state = redis.call('HGET', els_batch_key(base, batch_id), 'state')
+  if state == 'sealed' or state == 'expired' or state == 'finalizing' then
+    redis.call('ZADD', KEYS[1], now, batch_id)
+    table.insert(reply, batch_id)
+    table.insert(reply, state)
+  else
+    redis.call('ZREM', KEYS[1], batch_id)
+  end
+end
+return reply

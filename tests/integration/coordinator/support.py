@@ -1,0 +1,119 @@
+"""Helpers of the coordinator tests: a fixed clock, registering batches, private redis-server processes."""
+
+from __future__ import annotations
+
+import shutil
+import socket
+import subprocess
+import time
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+
+import redis
+
+from coordinator import Coordinator, RegisterResult, registration_fingerprint
+
+# A fixed, realistic "now": every test passes times explicitly, so none depends on the wall clock.
+NOW = 1_800_000_000_000
+HOUR_MS = 3_600_000
+
+
+def register(
+    coordinator: Coordinator,
+    batch_id: str,
+    count: int = 3,
+    *,
+    owner: str = "alice",
+    essay_ids: Sequence[str] | None = None,
+    deadline_ms: int = NOW + HOUR_MS,
+    now_ms: int = NOW,
+    metadata_json: str = "{}",
+) -> RegisterResult:
+    """Register a batch by count (or explicit ids) with a fingerprint of exactly that request."""
+    essays: Sequence[str] | int = essay_ids if essay_ids is not None else count
+    return coordinator.register(
+        batch_id,
+        owner,
+        essay_ids=essay_ids,
+        expected_count=None if essay_ids is not None else count,
+        deadline_ms=deadline_ms,
+        fingerprint=registration_fingerprint(owner, essays, (deadline_ms - now_ms) // 1000, metadata_json),
+        correlation_id=f"corr-{batch_id}",
+        metadata_json=metadata_json,
+        now_ms=now_ms,
+    )
+
+
+def keys_of(client: redis.Redis, prefix: str) -> list[str]:
+    """Every key under `prefix`, decoded and sorted."""
+    return sorted(key.decode() for key in client.scan_iter(match=f"{prefix}:*", count=1000))
+
+
+def batch_keys_of(client: redis.Redis, prefix: str, batch_id: str) -> list[str]:
+    """Every key of one batch under `prefix`: its hash, its pending parking, its essays' lookup entries."""
+    return [
+        key
+        for key in keys_of(client, prefix)
+        if key.endswith((f":batch:{batch_id}", f":batch:{batch_id}:pending")) or f":essay:{batch_id}-" in key
+    ]
+
+
+def spare_port() -> int:
+    """A TCP port nothing listens on right now."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+        return port
+
+
+def redis_server_available() -> bool:
+    """Whether a redis-server binary is on PATH."""
+    return shutil.which("redis-server") is not None
+
+
+def wait_until_answers(client: redis.Redis, timeout_s: float = 10.0) -> None:
+    """Poll PING until the server answers, failing after `timeout_s`."""
+    deadline = time.monotonic() + timeout_s
+    while True:
+        try:
+            client.ping()
+            return
+        except redis.ConnectionError:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.05)
+
+
+@contextmanager
+def private_redis(directory: Path, *options: str, port: int | None = None) -> Iterator[int]:
+    """A redis-server of the test's own (no persistence), stopped afterwards; yields its port."""
+    port = port or spare_port()
+    process = subprocess.Popen(
+        [
+            "redis-server",
+            "--port",
+            str(port),
+            "--bind",
+            "127.0.0.1",
+            "--save",
+            "",
+            "--appendonly",
+            "no",
+            "--dir",
+            str(directory),
+            *options,
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        client = redis.Redis(port=port)
+        try:
+            wait_until_answers(client)
+        finally:
+            client.close()
+        yield port
+    finally:
+        process.terminate()
+        process.wait(timeout=10)

@@ -1,0 +1,175 @@
+"""On a real three-master Redis Cluster every script runs without CROSSSLOT, and the shard indexes spread.
+
+Starts its own cluster (three `redis-server --cluster-enabled yes` processes in a temp dir), so the
+shared Redis is untouched; stops them afterwards.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import random
+import socket
+import subprocess
+import time
+from collections.abc import Iterator
+from contextlib import ExitStack
+
+import pytest
+import redis
+import redis.asyncio.cluster
+from redis.cluster import RedisCluster
+
+from coordinator import (
+    AsyncCoordinator,
+    BatchState,
+    Coordinator,
+    Outcome,
+    check_eviction_policy,
+    registration_fingerprint,
+)
+from els.settings import Settings
+from tests.integration.coordinator.support import (
+    HOUR_MS,
+    NOW,
+    private_redis,
+    redis_server_available,
+    register,
+)
+
+pytestmark = [
+    pytest.mark.slow,
+    pytest.mark.skipif(not redis_server_available(), reason="redis-server not on PATH"),
+]
+
+
+def port_is_free(port: int) -> bool:
+    with socket.socket() as probe:
+        try:
+            probe.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+        return True
+
+
+def cluster_ports(count: int) -> list[int]:
+    """Ports whose cluster bus port (port + 10000) is free too."""
+    ports: list[int] = []
+    while len(ports) < count:
+        port = random.randint(20_000, 29_999)
+        if port not in ports and port_is_free(port) and port_is_free(port + 10_000):
+            ports.append(port)
+    return ports
+
+
+@pytest.fixture(scope="module")
+def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[list[int]]:
+    """A three-master cluster of the module's own; yields its ports."""
+    ports = cluster_ports(3)
+    with ExitStack() as stack:
+        for port in ports:
+            directory = tmp_path_factory.mktemp(f"node{port}")
+            stack.enter_context(
+                private_redis(
+                    directory,
+                    "--cluster-enabled", "yes",
+                    "--cluster-config-file", str(directory / "nodes.conf"),
+                    port=port,
+                )
+            )  # fmt: skip
+        subprocess.run(
+            ["redis-cli", "--cluster", "create", *(f"127.0.0.1:{port}" for port in ports), "--cluster-yes"],
+            check=True,
+            capture_output=True,
+            timeout=60,
+        )
+        deadline = time.monotonic() + 30
+        for port in ports:
+            node = redis.Redis(port=port, decode_responses=True)
+            while node.cluster("info").get("cluster_state") != "ok":
+                assert time.monotonic() < deadline, "cluster never reached cluster_state:ok"
+                time.sleep(0.1)
+            node.close()
+        yield ports
+
+
+@pytest.fixture
+def cluster_client(cluster: list[int]) -> Iterator[RedisCluster]:
+    client = RedisCluster(host="127.0.0.1", port=cluster[0])
+    yield client
+    client.close()
+
+
+def test_every_script_runs_on_a_cluster_and_the_indexes_spread_over_nodes(
+    cluster: list[int], cluster_client: RedisCluster
+) -> None:
+    settings = Settings(key_prefix="elscluster")
+    coordinator = Coordinator.from_settings(settings, cluster_client)
+    ids = [f"b{n}" for n in range(24)]
+    coordinator.claim("b0", "early", "early-content", "{}", NOW)  # parked before registration
+    for batch_id in ids:
+        register(coordinator, batch_id, 2, deadline_ms=NOW + HOUR_MS)
+    status = coordinator.status("b0")
+    assert status is not None and status.assigned == 1
+    assert coordinator.claim("b0", "late", "early-content", "{}", NOW).outcome is Outcome.DUPLICATE
+    assert coordinator.fail("b0", "broken", "BAD", "x", NOW).sealed
+
+    # NOSCRIPT recovery on every node.
+    for port in cluster:
+        with redis.Redis(port=port) as node:
+            node.script_flush()
+    assert coordinator.claim("b1", "s1", "h1", "{}", NOW).outcome is Outcome.ASSIGNED
+
+    listed: list[str] = []
+    cursor: str | None = None
+    while True:
+        page = coordinator.list_active_batches("alice", cursor, 5)
+        listed.extend(summary.batch_id for summary in page.batches)
+        if page.next_cursor is None:
+            break
+        cursor = page.next_cursor
+    assert sorted(listed) == sorted(ids)
+    location = coordinator.lookup("b7-002")
+    assert location is not None and location.batch_id == "b7"
+
+    ticket = coordinator.begin_finalize("b0", NOW, 60_000)
+    assert ticket.acquired and ticket.token is not None
+    assert [s.batch_id for s in coordinator.rekick_stuck(NOW + 60_001, 60_000, 10)] == ["b0"]
+    assert coordinator.complete_finalize("b0", ticket.token, NOW + 1)
+    expired = coordinator.expire_due(NOW + HOUR_MS, 100)
+    assert sorted(batch.batch_id for batch in expired) == sorted(ids[1:])
+
+    # The shards' index keys live on more than one node (each node is asked about its own keys).
+    holding = set()
+    for port in cluster:
+        with redis.Redis(port=port) as node:
+            if any(node.scan_iter(match="elscluster:*:stuck")) and any(
+                node.scan_iter(match="elscluster:*:active")
+            ):
+                holding.add(port)
+    assert len(holding) > 1
+    assert check_eviction_policy(cluster_client) is None
+
+
+async def async_paths(port: int) -> None:
+    client = redis.asyncio.cluster.RedisCluster(host="127.0.0.1", port=port)
+    try:
+        coordinator = AsyncCoordinator.from_settings(Settings(key_prefix="elsacluster"), client)
+        await coordinator.register(
+            "a1",
+            "alice",
+            expected_count=1,
+            deadline_ms=NOW + HOUR_MS,
+            fingerprint=registration_fingerprint("alice", 1, 3600, "{}"),
+            correlation_id="c",
+            now_ms=NOW,
+        )
+        assert (await coordinator.claim("a1", "s1", "h1", "{}", NOW)).sealed
+        status = await coordinator.status("a1")
+        assert status is not None and status.state is BatchState.SEALED
+        assert await coordinator.lookup("a1-001") is not None
+    finally:
+        await client.aclose()
+
+
+def test_the_async_coordinator_runs_on_a_cluster(cluster: list[int]) -> None:
+    asyncio.run(async_paths(cluster[1]))

@@ -1,0 +1,55 @@
+"""rekick.lua: batches stuck after sealing are handed out once per period, never twice at once."""
+
+from __future__ import annotations
+
+from coordinator import BatchState, Coordinator
+from tests.integration.coordinator.support import NOW, register
+
+STUCK = 300_000
+
+
+def test_batches_sealed_longer_than_the_threshold_are_handed_out(coordinator: Coordinator) -> None:
+    register(coordinator, "b1", 1)
+    coordinator.claim("b1", "s1", "h1", "{}", NOW)
+    register(coordinator, "b2", 1)  # open: never stuck
+    assert coordinator.rekick_stuck(NOW + STUCK, STUCK, 10) == []
+    (stuck,) = coordinator.rekick_stuck(NOW + STUCK + 1, STUCK, 10)
+    assert (stuck.batch_id, stuck.state) == ("b1", BatchState.SEALED)
+
+
+def test_a_rekicked_batch_is_not_handed_out_again_within_the_period(coordinator: Coordinator) -> None:
+    register(coordinator, "b1", 1)
+    coordinator.claim("b1", "s1", "h1", "{}", NOW)
+    later = NOW + STUCK + 1
+    assert len(coordinator.rekick_stuck(later, STUCK, 10)) == 1
+    assert coordinator.rekick_stuck(later, STUCK, 10) == []  # a concurrent second sweep
+    assert len(coordinator.rekick_stuck(later + STUCK + 1, STUCK, 10)) == 1
+
+
+def test_expired_and_finalizing_batches_are_rekicked_and_done_ones_are_not(coordinator: Coordinator) -> None:
+    register(coordinator, "expired", 1, deadline_ms=NOW + 1)
+    coordinator.expire_due(NOW + 1, 10)
+    register(coordinator, "finalizing", 1)
+    coordinator.claim("finalizing", "s1", "h1", "{}", NOW)
+    coordinator.begin_finalize("finalizing", NOW, 60_000)
+    register(coordinator, "done", 1)
+    coordinator.claim("done", "s1", "h1", "{}", NOW)
+    ticket = coordinator.begin_finalize("done", NOW, 60_000)
+    assert ticket.token is not None and coordinator.complete_finalize("done", ticket.token, NOW)
+    stuck = coordinator.rekick_stuck(NOW + STUCK + 2, STUCK, 10)
+    assert sorted((s.batch_id, s.state) for s in stuck) == [
+        ("expired", BatchState.EXPIRED),
+        ("finalizing", BatchState.FINALIZING),
+    ]
+
+
+def test_rekick_honours_its_limit_across_shards(coordinator: Coordinator) -> None:
+    for n in range(12):
+        register(coordinator, f"b{n}", 1)
+        coordinator.claim(f"b{n}", "s1", "h1", "{}", NOW)
+    later = NOW + STUCK + 1
+    first = coordinator.rekick_stuck(later, STUCK, 5)
+    second = coordinator.rekick_stuck(later, STUCK, 5)
+    third = coordinator.rekick_stuck(later, STUCK, 5)
+    assert (len(first), len(second), len(third)) == (5, 5, 2)
+    assert len({s.batch_id for s in first + second + third}) == 12

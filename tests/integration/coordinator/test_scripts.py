@@ -1,0 +1,36 @@
+"""Script loading: NOSCRIPT recovery, and the Lua side naming keys exactly as keys.py does."""
+
+from __future__ import annotations
+
+import redis
+
+from coordinator import Coordinator, Outcome
+from coordinator.calls import ScriptName
+from coordinator.lua import script_source
+from tests.integration.coordinator.support import NOW, register
+
+
+def test_scripts_are_reloaded_after_script_flush(coordinator: Coordinator, redis_client: redis.Redis) -> None:
+    register(coordinator, "b1", 2)
+    redis_client.script_flush()
+    assert coordinator.claim("b1", "s1", "h1", "{}", NOW).outcome is Outcome.ASSIGNED
+    redis_client.script_flush()
+    status = coordinator.status("b1")
+    assert status is not None and status.assigned == 1
+
+
+def test_lua_derives_the_same_key_names_as_python(
+    coordinator: Coordinator, redis_client: redis.Redis
+) -> None:
+    shard = coordinator.config.keys.batch("b-7").shard
+    probe = script_source(ScriptName.STATUS).split("-- Entry script follows.")[0] + (
+        "\nreturn {els_batch_key(ARGV[1], ARGV[2]), els_essay_key(ARGV[1], ARGV[3])}"
+    )
+    reply = redis_client.eval(probe, 0, shard.base, "b-7", "e-9")
+    assert reply == [shard.batch("b-7").hash.encode(), shard.essay("e-9").encode()]
+
+
+def test_every_entry_script_starts_with_the_shared_library() -> None:
+    library = script_source(ScriptName.CLAIM).split("-- Entry script follows.")[0]
+    for name in ScriptName:
+        assert script_source(name).startswith(library), name

@@ -1,0 +1,207 @@
+"""The scripts against a plain-Python model of one batch, driven by hypothesis through random histories.
+
+Claims, failures, registration (possibly after arrivals were parked), expiry and finalization happen
+in any order; after every step the coordinator's answer and its status must equal the model's.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass, field
+
+import redis
+from hypothesis import HealthCheck, settings
+from hypothesis import strategies as st
+from hypothesis.stateful import RuleBasedStateMachine, invariant, rule
+
+from coordinator import BatchState, Coordinator, Outcome, SlotResult
+from els.settings import Settings
+from tests.conftest import REDIS_URL
+from tests.integration.coordinator.support import NOW, register
+
+SUBMISSIONS = st.sampled_from([f"s{n}" for n in range(8)])
+CONTENTS = st.sampled_from([f"h{n}" for n in range(5)])
+DEADLINE_IN = 1_000_000
+LEASE = 10_000
+
+
+@dataclass
+class Recorded:
+    outcome: Outcome
+    essay_id: str | None
+    slot: int | None
+
+
+@dataclass
+class BatchModel:
+    """What one batch must look like: the rules of claim.lua, fail.lua and register.lua in Python."""
+
+    batch_id: str
+    expected: int
+    registered: bool = False
+    state: BatchState = BatchState.OPEN
+    records: dict[str, Recorded] = field(default_factory=dict)
+    holders: dict[str, str] = field(default_factory=dict)
+    parked: list[tuple[str, str, str]] = field(default_factory=list)
+    consumed: int = 0
+    assigned: int = 0
+    failed: int = 0
+    excess: int = 0
+    duplicates: int = 0
+    token: str | None = None
+
+    def take(self, kind: str, submission: str, content: str) -> tuple[Recorded, bool, bool]:
+        """The outcome of a claim or failure on a registered batch: (record, sealed, replayed)."""
+        if submission in self.records:
+            return self.records[submission], False, True
+        if kind == "claim" and content in self.holders:
+            self.duplicates += 1
+            self.records[submission] = Recorded(Outcome.DUPLICATE, self.holders[content], None)
+            return self.records[submission], False, False
+        if self.state is not BatchState.OPEN:
+            self.excess += 1
+            self.records[submission] = Recorded(Outcome.EXCESS, None, None)
+            return self.records[submission], False, False
+        essay_id = f"{self.batch_id}-{self.consumed + 1:03d}"
+        if kind == "claim":
+            self.holders[content] = essay_id
+            self.assigned += 1
+            outcome = Outcome.ASSIGNED
+        else:
+            self.failed += 1
+            outcome = Outcome.FAILED
+        self.records[submission] = Recorded(outcome, essay_id, self.consumed)
+        self.consumed += 1
+        sealed = self.consumed >= self.expected
+        if sealed:
+            self.state = BatchState.SEALED
+        return self.records[submission], sealed, False
+
+
+class CoordinatorMachine(RuleBasedStateMachine):
+    def __init__(self) -> None:
+        super().__init__()
+        self.prefix = f"elstest-sm{uuid.uuid4().hex[:10]}"
+        self.client = redis.Redis.from_url(REDIS_URL)
+        self.coordinator = Coordinator.from_settings(
+            Settings(key_prefix=self.prefix, max_expected_essays=6), self.client
+        )
+        self.model = BatchModel(batch_id="b1", expected=3)
+        self.clock = NOW
+        self.deadline = NOW + DEADLINE_IN
+        self.sealed_told = 0
+
+    def tick(self) -> int:
+        self.clock += 1
+        return self.clock
+
+    def check(self, result: SlotResult, kind: str, submission: str, content: str) -> None:
+        if not self.model.registered:
+            replayed = any(entry[1] == submission for entry in self.model.parked)
+            if not replayed:
+                self.model.parked.append((kind, submission, content))
+            assert (result.outcome, result.replayed, result.sealed) == (Outcome.PENDING, replayed, False)
+            return
+        record, sealed, replayed = self.model.take(kind, submission, content)
+        assert (result.outcome, result.essay_id, result.slot) == (
+            record.outcome,
+            record.essay_id,
+            record.slot,
+        )
+        assert (result.sealed, result.replayed) == (sealed, replayed)
+        self.sealed_told += result.sealed
+
+    @rule(expected=st.integers(min_value=1, max_value=4))
+    def register_batch(self, expected: int) -> None:
+        if self.model.registered:
+            return
+        self.model.expected = expected
+        self.model.registered = True
+        sealed = False
+        for kind, submission, content in self.model.parked:
+            sealed |= self.model.take(kind, submission, content)[1]
+        now = self.tick()
+        self.deadline = now + DEADLINE_IN
+        result = register(self.coordinator, "b1", expected, deadline_ms=self.deadline, now_ms=now)
+        assert result.created and result.sealed == sealed
+        assert result.pending_replayed == len(self.model.parked)
+        self.sealed_told += result.sealed
+
+    @rule(submission=SUBMISSIONS, content=CONTENTS)
+    def claim(self, submission: str, content: str) -> None:
+        result = self.coordinator.claim("b1", submission, content, "{}", self.tick())
+        self.check(result, "claim", submission, content)
+
+    @rule(submission=SUBMISSIONS)
+    def fail(self, submission: str) -> None:
+        result = self.coordinator.fail("b1", submission, "BAD", "detail", self.tick())
+        self.check(result, "fail", submission, "")
+
+    @rule()
+    def expire(self) -> None:
+        self.clock = max(self.clock, self.deadline)
+        expired = self.coordinator.expire_due(self.tick(), 10)
+        should = self.model.registered and self.model.state is BatchState.OPEN
+        assert [batch.batch_id for batch in expired] == (["b1"] if should else [])
+        if should:
+            self.model.state = BatchState.EXPIRED
+            (batch,) = expired
+            assert (batch.assigned, batch.failed) == (self.model.assigned, self.model.failed)
+
+    @rule()
+    def begin_finalize(self) -> None:
+        ticket = self.coordinator.begin_finalize("b1", self.tick(), LEASE)
+        should = self.model.registered and self.model.state in (BatchState.SEALED, BatchState.EXPIRED)
+        assert ticket.acquired == should
+        if should:
+            self.model.state, self.model.token = BatchState.FINALIZING, ticket.token
+
+    @rule(stale=st.booleans())
+    def complete_finalize(self, stale: bool) -> None:
+        token = "999999" if stale or self.model.token is None else self.model.token
+        done = self.coordinator.complete_finalize("b1", token, self.tick())
+        should = not stale and self.model.state is BatchState.FINALIZING and self.model.token is not None
+        assert done == should
+        if should:
+            self.model.state = BatchState.DONE
+
+    @invariant()
+    def status_matches_the_model(self) -> None:
+        status = self.coordinator.status("b1")
+        if not self.model.registered:
+            assert status is None
+            return
+        assert status is not None
+        model = self.model
+        assert (status.state, status.expected) == (model.state, model.expected)
+        assert (status.assigned, status.failed, status.excess, status.duplicates) == (
+            model.assigned,
+            model.failed,
+            model.excess,
+            model.duplicates,
+        )
+        assert status.assigned + status.failed <= status.expected
+        assert len(status.missing_essay_ids) == model.expected - model.consumed
+        assert [record.submission_id for record in status.records] == [
+            submission
+            for submission, recorded in sorted(
+                model.records.items(), key=lambda item: item[1].slot if item[1].slot is not None else -1
+            )
+            if recorded.slot is not None
+        ]
+        assert self.sealed_told == (1 if model.consumed >= model.expected else 0)
+
+    def teardown(self) -> None:
+        keys = list(self.client.scan_iter(match=f"{self.prefix}:*", count=1000))
+        if keys:
+            self.client.delete(*keys)
+        self.client.close()
+
+
+CoordinatorMachine.TestCase.settings = settings(
+    max_examples=60,
+    stateful_step_count=25,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow],
+)
+test_coordinator_matches_the_batch_model = CoordinatorMachine.TestCase

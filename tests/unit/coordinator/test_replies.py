@@ -1,0 +1,55 @@
+"""Replies of an unexpected shape are refused, never guessed around; eviction replies are read right."""
+
+from __future__ import annotations
+
+import pytest
+
+from coordinator.eviction import eviction_warning
+from coordinator.model import Outcome
+from coordinator.replies import parse_register, parse_slot, parse_status, parse_ticket
+from els.errors import UnexpectedReplyError
+
+
+def test_a_slot_reply_parses_into_its_fields() -> None:
+    result = parse_slot(b"assigned|b1-002|1|1|0|sealed", "b1", "s1")
+    assert (result.outcome, result.essay_id, result.slot, result.sealed, result.replayed) == (
+        Outcome.ASSIGNED,
+        "b1-002",
+        1,
+        True,
+        False,
+    )
+
+
+@pytest.mark.parametrize(
+    "reply",
+    [
+        b"assigned|b1|1|1|0",
+        b"won|b1|1|1|0|open",
+        b"assigned|b1|x|1|0|open",
+        b"assigned|b1|1|2|0|open",
+        7,
+        None,
+    ],
+)
+def test_malformed_slot_replies_are_refused(reply: object) -> None:
+    with pytest.raises(UnexpectedReplyError):
+        parse_slot(reply, "b1", "s1")
+
+
+def test_other_malformed_replies_are_refused() -> None:
+    with pytest.raises(UnexpectedReplyError):
+        parse_register([b"maybe", b"open", 0, 0], "b1")
+    with pytest.raises(UnexpectedReplyError):
+        parse_ticket([1, b"7", b"limbo", 0], "b1")
+    with pytest.raises(UnexpectedReplyError):
+        parse_status([[b"open"], [], []], "b1")
+
+
+def test_eviction_warning_reads_flat_and_per_node_replies() -> None:
+    assert eviction_warning({"maxmemory-policy": "noeviction"}) is None
+    assert eviction_warning({b"maxmemory-policy": b"noeviction"}) is None
+    nested = {"node-a": {"maxmemory-policy": "noeviction"}, "node-b": {"maxmemory-policy": "volatile-lru"}}
+    warning = eviction_warning(nested)
+    assert warning is not None and "volatile-lru" in warning
+    assert eviction_warning({}) is not None

@@ -29,7 +29,7 @@ class ScriptName(StrEnum):
     LIST = "list"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class ScriptCall:
     """Run one entry script with these KEYS and ARGV (one round trip)."""
 
@@ -38,14 +38,14 @@ class ScriptCall:
     args: tuple[str | int, ...]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class GetCall:
     """GET each key in one non-transactional pipeline; the keys may live in different slots."""
 
     keys: tuple[str, ...]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Done(Generic[T]):
     """The final step of a plan: its typed result."""
 

@@ -98,11 +98,6 @@ class BatchKeys:
         """KEYS[1..4] of a batch script: batch hash, pending, the shard's deadlines and stuck indexes."""
         return (self.hash, self.pending, self.shard.deadlines, self.shard.stuck)
 
-    @property
-    def own_keys(self) -> tuple[str, ...]:
-        """The keys that belong to this batch alone (not the shard's indexes, not lookup entries)."""
-        return (self.hash, self.pending)
-
 
 @dataclass(frozen=True)
 class KeySpace:

@@ -61,11 +61,3 @@ def array(value: object, length: int | None = None) -> list[object]:
 def texts(value: object) -> tuple[str, ...]:
     """A multi-bulk reply of strings as a tuple of str."""
     return tuple(text(item) for item in array(value))
-
-
-def pairs(value: object) -> dict[str, str]:
-    """A flat field/value multi-bulk reply (HGETALL) as a dict."""
-    items = texts(value)
-    if len(items) % 2:
-        raise UnexpectedReplyError("expected field/value pairs, got an odd count")
-    return dict(zip(items[0::2], items[1::2], strict=True))

@@ -25,8 +25,6 @@ local function els_batch(keys, batch_id)
   return {id = batch_id, hash = keys[1], pending = keys[2], deadlines = keys[3], stuck = keys[4]}
 end
 
-
-
 -- base is '<prefix>:{sNN}', the shard's key base (ShardKeys.base).
 local function els_batch_key(base, batch_id)
   return base .. ':batch:' .. batch_id

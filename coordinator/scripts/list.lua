@@ -6,7 +6,7 @@
 -- Reply: {scanned, last member scanned|'', {batch_id, owner, state, expected, assigned, failed, excess,
 --   created_ms, deadline_ms}, ...}; scanned < ARGV[4] means the range is exhausted.
 --
--- Invariant: reads only the index range and each listed batch's meta (never SCAN or KEYS); members
+-- Invariant: reads only the index range and each listed batch's fields (never SCAN or KEYS); members
 -- whose batch is gone, DONE or a later batch of the same id are dropped from the index as they are met.
 
 local base = ARGV[1]

@@ -4,7 +4,7 @@
 -- ARGV[1..] the meta fields to read
 --
 -- Reply: false when the batch does not exist, else {meta values in ARGV order, essay ids in slot
---   order, the JSON record of each slot in the same order (false where not consumed yet)}.
+--   order, the record of each slot in the same order (false where not consumed yet)}.
 --
 -- Invariant: the parts are read at one instant, so counts, slots and records agree.
 

@@ -192,3 +192,14 @@ def _find(session: Session, new: NewSubmission) -> str | None:
             details={"submission_id": new.submission_id},
         )
     return by_id.submission_id
+
+
+def list_unsettled_submissions(session: Session, batch_id: str) -> list[str]:
+    """Ids of the batch's submissions not yet settled (received or processing), oldest first."""
+    unsettled = (SubmissionState.RECEIVED.value, SubmissionState.PROCESSING.value)
+    rows = session.scalars(
+        select(Submission.submission_id)
+        .where(Submission.batch_id == batch_id, Submission.state.in_(unsettled))
+        .order_by(Submission.created_at)
+    )
+    return list(rows)

@@ -47,3 +47,9 @@ class UnexpectedReplyError(ElsError):
     """A server answered in a shape ELS does not understand; never guessed around."""
 
     code = "UNEXPECTED_REPLY"
+
+
+class RetryLaterError(ElsError):
+    """A step that cannot complete yet but will (a batch still being registered); retried with backoff."""
+
+    code = "RETRY_LATER"

@@ -6,8 +6,10 @@ import threading
 from dataclasses import dataclass
 
 import redis
+from redis.cluster import RedisCluster
 from sqlalchemy import Engine
 
+from coordinator import Coordinator
 from db.engine import create_db_engine
 from els.settings import Settings
 
@@ -17,8 +19,9 @@ class Runtime:
     """Everything a task or command needs to reach the outside world."""
 
     settings: Settings
-    redis: redis.Redis
+    redis: redis.Redis | RedisCluster
     engine: Engine
+    coordinator: Coordinator
 
     def close(self) -> None:
         """Release every connection this runtime holds."""
@@ -28,10 +31,16 @@ class Runtime:
 
 def build_runtime(settings: Settings) -> Runtime:
     """Build the clients for `settings`; nothing connects until first use."""
+    client: redis.Redis | RedisCluster
+    if settings.redis_cluster:
+        client = RedisCluster.from_url(settings.redis_url)
+    else:
+        client = redis.Redis.from_url(settings.redis_url, health_check_interval=30)
     return Runtime(
         settings=settings,
-        redis=redis.Redis.from_url(settings.redis_url, decode_responses=False, health_check_interval=30),
+        redis=client,
         engine=create_db_engine(settings.database_url),
+        coordinator=Coordinator.from_settings(settings, client),
     )
 
 

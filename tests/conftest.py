@@ -20,6 +20,7 @@ from celery.contrib.testing.worker import start_worker
 from celery.worker.worker import WorkController
 from sqlalchemy.engine import make_url
 
+from db.migrate import upgrade
 from els.runtime import close_runtime, configure_runtime
 from els.settings import Settings
 from worker.app import create_app
@@ -96,6 +97,7 @@ def sqlite_url(tmp_path: Path) -> str:
 def worker_settings(redis_url: str, postgres_url: str) -> Settings:
     """Settings of the session's in-process worker: real Redis, real PostgreSQL, a queue of its own."""
     tag = uuid.uuid4().hex[:10]
+    upgrade(postgres_url)
     return Settings(
         redis_url=redis_url,
         database_url=postgres_url,

@@ -8,7 +8,7 @@ import celeryconfig
 from els.errors import ConfigurationError
 from els.settings import Settings
 
-TASK_MODULES = ["tasks.health"]
+TASK_MODULES = ["tasks.health", "tasks.pipeline", "tasks.relay", "tasks.sweep"]
 
 
 def create_app(settings: Settings) -> Celery:

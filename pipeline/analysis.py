@@ -1,0 +1,48 @@
+"""Analysing one assigned essay: spelling, readability, lexical measures. Never raises for bad text."""
+
+from __future__ import annotations
+
+import logging
+
+from db.batches import load_batch
+from db.essays import (
+    load_essay,
+    load_essay_text,
+    record_analysis,
+    record_analysis_failure,
+    start_analysis,
+)
+from db.session import unit_of_work
+from els.errors import ElsError, NotFoundError
+from els.runtime import Runtime
+from essays.analysis import analyse_text
+from essays.lifecycle import EssayState
+from pipeline.outcomes import AnalysisOutcome
+
+log = logging.getLogger(__name__)
+
+
+def analyse_essay(runtime: Runtime, essay_id: str) -> AnalysisOutcome:
+    """Analyse and record one essay; a finished essay is reported as recorded (redelivery)."""
+    with unit_of_work(runtime.engine) as session:
+        essay = load_essay(session, essay_id)
+        if essay is None:
+            raise NotFoundError(f"essay {essay_id} is not stored")
+        if essay.state in (EssayState.ANALYSED, EssayState.ANALYSIS_FAILED):
+            return AnalysisOutcome(
+                essay_id=essay_id, ok=essay.state is EssayState.ANALYSED, code=essay.error_code
+            )
+        batch = load_batch(session, essay.batch_id)
+        language = batch.record.language if batch is not None else runtime.settings.default_language
+        start_analysis(session, essay_id)
+        text = load_essay_text(session, essay_id)
+    try:
+        analysis = analyse_text(text, language)
+    except ElsError as error:
+        log.warning("analysis failed: %s", error)
+        with unit_of_work(runtime.engine) as session:
+            record_analysis_failure(session, essay_id, error.code, error.message)
+        return AnalysisOutcome(essay_id=essay_id, ok=False, code=error.code)
+    with unit_of_work(runtime.engine) as session:
+        record_analysis(session, essay_id, analysis.to_json())
+    return AnalysisOutcome(essay_id=essay_id, ok=True)

@@ -1,0 +1,40 @@
+"""Closing a batch (sealed or expired) in SQL and planning its analysis."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from coordinator import BatchState, Outcome
+from db.batch_lifecycle import BatchState as SqlBatchState
+from db.batches import load_batch, record_batch_closed
+from db.session import unit_of_work
+from els.errors import NotFoundError
+from els.runtime import Runtime
+
+
+@dataclass(frozen=True)
+class CompletionPlan:
+    """What the completion chord runs: one analysis per assigned essay, then the finalizer."""
+
+    batch_id: str
+    essay_ids: tuple[str, ...]
+    done: bool  # already DONE: nothing to dispatch
+
+
+def plan_completion(runtime: Runtime, batch_id: str) -> CompletionPlan:
+    """Mirror the closed batch into SQL (idempotent) and list the essays to analyse."""
+    status = runtime.coordinator.status(batch_id)
+    if status is None:
+        raise NotFoundError(f"batch {batch_id} is not live in Redis")
+    if status.state is BatchState.OPEN:
+        raise NotFoundError(f"batch {batch_id} is still open; nothing to complete")
+    if status.state is BatchState.DONE:
+        return CompletionPlan(batch_id, (), done=True)
+    closed_as = status.closed_as or status.state
+    kind = SqlBatchState.EXPIRED if closed_as is BatchState.EXPIRED else SqlBatchState.SEALED
+    with unit_of_work(runtime.engine) as session:
+        if load_batch(session, batch_id) is None:
+            raise NotFoundError(f"batch {batch_id} has no SQL record")
+        record_batch_closed(session, batch_id, kind, status.missing_essay_ids)
+    assigned = tuple(record.essay_id for record in status.records if record.outcome is Outcome.ASSIGNED)
+    return CompletionPlan(batch_id, assigned, done=False)

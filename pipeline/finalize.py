@@ -1,0 +1,58 @@
+"""Finalizing a batch: aggregate, persist the report and its event, move the batch to DONE once."""
+
+from __future__ import annotations
+
+import logging
+
+from coordinator import BatchStatus, now_ms
+from db.batches import write_report
+from db.essays import EssayRecord, list_batch_essays
+from db.session import unit_of_work
+from els import metrics
+from els.runtime import Runtime
+from essays.analysis import EssayAnalysis
+from essays.lifecycle import EssayState
+from essays.report import AnalysedEssay, BatchFacts, BatchReport, EssayFailure, build_report
+
+log = logging.getLogger(__name__)
+
+
+def finalize_batch(runtime: Runtime, batch_id: str) -> bool:
+    """Write the report and mark the batch DONE; False when another finalizer holds or finished it."""
+    coordinator = runtime.coordinator
+    lease_ms = runtime.settings.stuck_after_seconds * 1000
+    ticket = coordinator.begin_finalize(batch_id, now_ms(), lease_ms)
+    if not ticket.acquired or ticket.token is None:
+        log.info("finalize skipped: batch is %s", ticket.state)
+        return False
+    status = coordinator.status(batch_id)
+    if status is None:
+        return False
+    with unit_of_work(runtime.engine) as session:
+        report = report_for(status, list_batch_essays(session, batch_id))
+        write_report(session, batch_id, report.to_json())
+    finished = coordinator.complete_finalize(batch_id, ticket.token, now_ms())
+    if finished:
+        metrics.COMPLETIONS.inc()
+        metrics.FINALIZE_LATENCY.observe(max(0, now_ms() - status.state_changed_ms) / 1000)
+    return finished
+
+
+def report_for(status: BatchStatus, essays: list[EssayRecord]) -> BatchReport:
+    """The batch report from the live counts and each slot's stored outcome."""
+    analysed: list[AnalysedEssay] = []
+    failed: list[EssayFailure] = []
+    analysis_failed: list[EssayFailure] = []
+    missing: list[str] = []
+    for essay in essays:
+        if essay.state is EssayState.ANALYSED and essay.analysis is not None:
+            analysed.append(AnalysedEssay(essay.essay_id, EssayAnalysis.from_json(essay.analysis)))
+        elif essay.state is EssayState.FAILED:
+            failed.append(EssayFailure(essay.essay_id, essay.error_code or "", essay.error_detail or ""))
+        elif essay.state is EssayState.MISSING:
+            missing.append(essay.essay_id)
+        else:
+            code = essay.error_code or "ANALYSIS_NOT_RUN"
+            analysis_failed.append(EssayFailure(essay.essay_id, code, essay.error_detail or ""))
+    facts = BatchFacts(status.batch_id, status.expected, excess=status.excess, duplicates=status.duplicates)
+    return build_report(facts, analysed, failed, analysis_failed, missing)

@@ -1,0 +1,88 @@
+"""Processing one upload: load it, turn it into normalised text, hash and measure it."""
+
+from __future__ import annotations
+
+import logging
+
+from db.session import unit_of_work
+from db.submissions import SubmissionRecord, load_submission, mark_processing, record_processed
+from els.errors import NotFoundError
+from els.runtime import Runtime
+from els.settings import Settings
+from essays.lifecycle import SubmissionState
+from essays.rejection import EssayRejectedError
+from essays.upload import process_upload
+from essays.validate import Limits
+from pipeline.outcomes import ProcessOutcome
+
+log = logging.getLogger(__name__)
+
+
+def limits_from(settings: Settings) -> Limits:
+    """The essay rules configured for this deployment."""
+    return Limits(
+        max_upload_bytes=settings.max_upload_bytes,
+        min_words=settings.min_words,
+        max_words=settings.max_words,
+        docx_max_uncompressed_bytes=settings.docx_max_uncompressed_bytes,
+        docx_max_compression_ratio=settings.docx_max_compression_ratio,
+        pdf_max_pages=settings.pdf_max_pages,
+        pdf_max_seconds=settings.pdf_max_seconds,
+    )
+
+
+def process_submission(
+    runtime: Runtime, batch_id: str, submission_id: str, correlation_id: str
+) -> ProcessOutcome:
+    """Process one stored upload; a rejection is an outcome, not an exception. Safe to run twice."""
+    with unit_of_work(runtime.engine) as session:
+        submission = load_submission(session, submission_id)
+        if submission is None or submission.batch_id != batch_id:
+            raise NotFoundError(f"submission {submission_id} of batch {batch_id} is not stored")
+        if submission.state not in (SubmissionState.RECEIVED, SubmissionState.PROCESSING):
+            # Redelivered after it was settled: hand the settled facts on again; settling is idempotent.
+            return settled_outcome(submission, correlation_id)
+        mark_processing(session, submission_id)
+    try:
+        processed = process_upload(submission.data, submission.filename, limits_from(runtime.settings))
+    except EssayRejectedError as rejection:
+        log.info("submission rejected: %s", rejection)
+        return ProcessOutcome(
+            batch_id=batch_id,
+            submission_id=submission_id,
+            correlation_id=correlation_id,
+            kind="rejected",
+            code=rejection.code,
+            detail=rejection.message,
+        )
+    with unit_of_work(runtime.engine) as session:
+        record_processed(
+            session, submission_id, processed.text, processed.content_hash, processed.metrics.to_json()
+        )
+    return ProcessOutcome(
+        batch_id=batch_id,
+        submission_id=submission_id,
+        correlation_id=correlation_id,
+        kind="processed",
+        content_hash=processed.content_hash,
+    )
+
+
+def settled_outcome(submission: SubmissionRecord, correlation_id: str) -> ProcessOutcome:
+    """The outcome a settled submission was processed to, rebuilt from what SQL recorded."""
+    if submission.state is SubmissionState.FAILED or submission.content_hash is None:
+        return ProcessOutcome(
+            batch_id=submission.batch_id,
+            submission_id=submission.submission_id,
+            correlation_id=correlation_id,
+            kind="rejected",
+            code=submission.error_code or "PROCESSING_FAILED",
+            detail=submission.error_detail or "",
+        )
+    return ProcessOutcome(
+        batch_id=submission.batch_id,
+        submission_id=submission.submission_id,
+        correlation_id=correlation_id,
+        kind="processed",
+        content_hash=submission.content_hash,
+    )

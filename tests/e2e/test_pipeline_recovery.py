@@ -1,0 +1,95 @@
+"""Deadlines, crashes between steps and redelivery: every batch completes exactly once."""
+
+from __future__ import annotations
+
+from celery.worker.worker import WorkController
+from sqlalchemy import func, select
+
+from coordinator import BatchState
+from coordinator.clock import now_ms
+from db.batches import load_report
+from db.models import OutboxEvent, Submission
+from db.session import unit_of_work
+from els.runtime import Runtime, get_runtime
+from pipeline.process import process_submission
+from pipeline.settle import settle
+from pipeline.sweep import sweep
+from tasks.pipeline import dispatch_completion
+from tests.e2e.test_pipeline import ESSAYS
+from tests.support.batches import register_batch, submit, wait_for_assigned, wait_for_state
+
+HOUR_MS = 3600 * 1000
+
+
+def completed_events(runtime: Runtime, batch_id: str) -> int:
+    with unit_of_work(runtime.engine, read_only=True) as session:
+        count = session.scalar(
+            select(func.count())
+            .select_from(OutboxEvent)
+            .where(OutboxEvent.aggregate_id == batch_id, OutboxEvent.event_type == "batch.completed")
+        )
+    return int(count or 0)
+
+
+def sweep_and_dispatch(runtime: Runtime, at_ms: int) -> tuple[str, ...]:
+    result = sweep(runtime, now=at_ms)
+    for batch_id in result.to_complete:
+        dispatch_completion(batch_id)
+    return result.to_complete
+
+
+def test_deadline_expires_a_half_full_batch_and_names_missing_slots(els_worker: WorkController) -> None:
+    runtime = get_runtime()
+    batch_id = register_batch(runtime, 3, deadline_seconds=60)
+    submit(runtime, batch_id, "one.txt", ESSAYS[0].encode())
+    wait_for_assigned(runtime, batch_id, 1)
+    assert batch_id in sweep_and_dispatch(runtime, now_ms() + 120_000)
+    wait_for_state(runtime, batch_id, BatchState.DONE)
+    with unit_of_work(runtime.engine, read_only=True) as session:
+        report = load_report(session, batch_id)
+    assert report is not None
+    counts = report["counts"]
+    assert isinstance(counts, dict)
+    assert (counts["analysed"], counts["missing"]) == (1, 2)
+    rows = report["essays"]
+    assert isinstance(rows, list)
+    missing = sorted(
+        str(row["essay_id"]) for row in rows if isinstance(row, dict) and row["status"] == "missing"
+    )
+    assert missing == [f"{batch_id}-002", f"{batch_id}-003"]
+    assert completed_events(runtime, batch_id) == 1
+
+
+def test_crash_between_seal_and_dispatch_is_finalized_once_by_the_sweep(els_worker: WorkController) -> None:
+    runtime = get_runtime()
+    batch_id = register_batch(runtime, 2)
+    outcomes = []
+    for number, text in enumerate(ESSAYS[:2]):
+        submission_id = submit(runtime, batch_id, f"{number}.txt", text.encode(), enqueue=False)
+        outcomes.append(process_submission(runtime, batch_id, submission_id, "corr"))
+    # Settle both but never dispatch: the worker that sealed the batch "died" right after the seal.
+    results = [settle(runtime, outcome) for outcome in outcomes]
+    assert [result.sealed for result in results] == [False, True]
+    assert runtime.coordinator.status(batch_id) is not None
+    later = now_ms() + HOUR_MS
+    assert batch_id in sweep_and_dispatch(runtime, later)
+    wait_for_state(runtime, batch_id, BatchState.DONE)
+    assert batch_id not in sweep_and_dispatch(runtime, later + HOUR_MS)
+    assert completed_events(runtime, batch_id) == 1
+
+
+def test_redelivered_processing_after_done_changes_nothing(els_worker: WorkController) -> None:
+    runtime = get_runtime()
+    batch_id = register_batch(runtime, 1)
+    submission_id = submit(runtime, batch_id, "one.txt", ESSAYS[0].encode())
+    before = wait_for_state(runtime, batch_id, BatchState.DONE)
+    again = settle(runtime, process_submission(runtime, batch_id, submission_id, "corr"))
+    assert again.replayed and not again.sealed
+    assert again.essay_id == before.records[0].essay_id
+    after = runtime.coordinator.status(batch_id)
+    assert after is not None
+    assert (after.state, after.assigned, after.excess, after.duplicates) == (BatchState.DONE, 1, 0, 0)
+    with unit_of_work(runtime.engine, read_only=True) as session:
+        states = session.scalars(select(Submission.state).where(Submission.batch_id == batch_id)).all()
+    assert list(states) == ["ready"]
+    assert completed_events(runtime, batch_id) == 1

@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+import sys
+
 import typer
 
+from els.cli.batch import batch_cli
 from els.cli.demo import demo
+from els.cli.ops import db_cli, purge, schema, sweep_now
+from els.errors import ElsError
 
 cli = typer.Typer(
     name="els",
@@ -20,8 +25,17 @@ def root() -> None:
 
 
 cli.command()(demo)
+cli.add_typer(batch_cli, name="batch")
+cli.add_typer(db_cli, name="db")
+cli.command()(purge)
+cli.command()(schema)
+cli.command("sweep")(sweep_now)
 
 
 def main() -> None:
-    """Entry point of the `els` console script."""
-    cli()
+    """Entry point of the `els` console script: ELS errors print their code and message, exit 1."""
+    try:
+        cli()
+    except ElsError as error:
+        typer.echo(f"error: {error}", err=True)
+        sys.exit(1)

@@ -4,51 +4,28 @@ from __future__ import annotations
 
 import time
 import uuid
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 
-from coordinator import BatchState, BatchStatus, registration_fingerprint
-from coordinator.clock import now_ms
-from db.batches import BatchRecord, record_registration
+from coordinator import BatchState, BatchStatus
 from db.session import unit_of_work
 from db.submissions import NewSubmission, store_submission
 from els.runtime import Runtime
-from tasks.enqueue import enqueue_submission
+from pipeline import intake
+from pipeline.intake import BatchRequest
 
 
 def register_batch(
     runtime: Runtime, count: int, *, deadline_seconds: int = 3600, owner: str = "teacher-1"
 ) -> str:
-    """Register a batch of `count` slots in SQL, then in Redis; returns its id."""
-    batch_id = f"b-{uuid.uuid4().hex[:12]}"
-    essay_ids = tuple(f"{batch_id}-{i:03d}" for i in range(1, count + 1))
-    now = datetime.now(UTC)
-    record = BatchRecord(
-        batch_id=batch_id,
-        owner=owner,
-        essay_ids=essay_ids,
-        language="en",
-        course_code=None,
-        deadline_at=now + timedelta(seconds=deadline_seconds),
-        correlation_id=f"corr-{batch_id}",
-        metadata={},
-        registered_at=now,
-    )
-    with unit_of_work(runtime.engine) as session:
-        record_registration(session, record)
-    runtime.coordinator.register(
-        batch_id,
-        owner,
-        essay_ids=essay_ids,
-        deadline_ms=now_ms() + deadline_seconds * 1000,
-        fingerprint=registration_fingerprint(owner, essay_ids, deadline_seconds, "{}"),
-        correlation_id=record.correlation_id,
-        now_ms=now_ms(),
-    )
-    return batch_id
+    """Register a batch of `count` slots through intake; returns its id."""
+    request = BatchRequest(owner=owner, expected_count=count, deadline_seconds=deadline_seconds)
+    return intake.register_batch(runtime, request).batch_id
 
 
 def submit(runtime: Runtime, batch_id: str, filename: str, data: bytes, *, enqueue: bool = True) -> str:
-    """Store one upload and start its processing; returns the submission id."""
+    """Store one upload and (unless told not to) start its processing; returns the submission id."""
+    if enqueue:
+        return intake.submit_upload(runtime, batch_id, filename, data, correlation_id=f"corr-{batch_id}")
     submission_id = f"s-{uuid.uuid4().hex[:16]}"
     with unit_of_work(runtime.engine) as session:
         store_submission(
@@ -64,8 +41,6 @@ def submit(runtime: Runtime, batch_id: str, filename: str, data: bytes, *, enque
                 received_at=datetime.now(UTC),
             ),
         )
-    if enqueue:
-        enqueue_submission(batch_id, submission_id, f"corr-{batch_id}")
     return submission_id
 
 

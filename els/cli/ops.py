@@ -1,0 +1,70 @@
+"""Operator commands: migrations, retention, event schemas, one sweep now."""
+
+from __future__ import annotations
+
+import json
+from datetime import timedelta
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+
+from db.migrate import current, upgrade
+from db.purge import purge_finished
+from els.events import export_schemas, write_schemas
+from els.runtime import get_runtime
+from els.settings import Settings
+from tasks.sweep import sweep_task
+
+db_cli = typer.Typer(
+    help="The database: migrations are the only way its schema is made.", no_args_is_help=True
+)
+
+
+@db_cli.command("upgrade")
+def db_upgrade(revision: Annotated[str, typer.Argument(help="Target revision.")] = "head") -> None:
+    """Run the Alembic migrations up to REVISION on ELS_DATABASE_URL."""
+    settings = Settings()
+    upgrade(settings.database_url, revision)
+    Console(stderr=True).print(f"database at revision {current(settings.database_url)}")
+
+
+@db_cli.command("current")
+def db_current() -> None:
+    """Print the database's current migration revision."""
+    typer.echo(current(Settings().database_url) or "(empty)")
+
+
+def purge(
+    older_than: Annotated[int, typer.Option("--older-than", help="Days since the batch was completed.")],
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Count what would go; delete nothing.")] = False,
+) -> None:
+    """Remove finished batches completed more than --older-than DAYS ago, with all their rows."""
+    if older_than < 0:
+        raise typer.BadParameter("--older-than takes a number of days, 0 or more")
+    report = purge_finished(get_runtime().engine, timedelta(days=older_than), dry_run=dry_run)
+    verb = "would remove" if dry_run else "removed"
+    Console(stderr=True).print(
+        f"{verb} {report.batches} batches, {report.essays} essays, {report.submissions} submissions, "
+        f"{report.failures} failures, {report.events} events, {report.contents} contents"
+    )
+
+
+def schema(
+    out: Annotated[
+        Path | None, typer.Option(help="Write one <event type>.json per event into this folder.")
+    ] = None,
+) -> None:
+    """Print (or write) the JSON Schemas of every event ELS publishes."""
+    if out is not None:
+        for path in write_schemas(out):
+            typer.echo(path)
+        return
+    typer.echo(json.dumps(export_schemas(), indent=2, sort_keys=True))
+
+
+def sweep_now() -> None:
+    """Run one sweep now (expire due batches, re-kick stuck ones) and dispatch their completion."""
+    result = sweep_task()
+    Console(stderr=True).print(f"expired {result['expired']}, re-kicked {result['rekicked']}")

@@ -77,6 +77,12 @@ class Settings(BaseSettings):
     )
     max_request_bytes: int = Field(50 * 1024 * 1024, ge=1, description="Largest request body the API reads.")
 
+    # Worker metrics (Prometheus), served by the worker's main process (complete with threads/solo pools).
+    worker_metrics_port: int | None = Field(
+        None, ge=1, le=65535, description="Worker /metrics port; off if unset."
+    )
+    worker_metrics_host: str = Field("127.0.0.1", description="Address the worker's metrics listen on.")
+
     # Logging.
     log_level: str = Field("INFO", description="Level of ELS's own loggers.")
     log_json: bool | None = Field(None, description="JSON logs; default: JSON unless stderr is a terminal.")

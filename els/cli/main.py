@@ -6,6 +6,7 @@ import sys
 
 import typer
 
+from els.cli.api import api
 from els.cli.batch import batch_cli
 from els.cli.demo import demo
 from els.cli.ops import db_cli, purge, schema, sweep_now
@@ -25,6 +26,7 @@ def root() -> None:
 
 
 cli.command()(demo)
+cli.command()(api)
 cli.add_typer(batch_cli, name="batch")
 cli.add_typer(db_cli, name="db")
 cli.command()(purge)

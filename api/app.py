@@ -1,0 +1,66 @@
+"""The composition root of the HTTP API: `create_app(settings)` builds the app, its lifespan the clients."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+import redis.asyncio
+from fastapi import FastAPI
+
+from api import batches, essays, ops
+from api.errors import install_error_handlers
+from api.middleware import RequestGuard
+from api.state import ApiState
+from coordinator import AsyncCoordinator
+from db.engine import create_db_engine
+from els.intake import Intake
+from els.settings import Settings
+from tasks.enqueue import enqueue_registration_followup, enqueue_submission
+from worker.app import create_app as create_celery_app
+
+API_VERSION = "1.0.0"
+
+
+def create_app(settings: Settings) -> FastAPI:
+    """The ELS HTTP API for `settings`; clients are built when the lifespan starts and closed after."""
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        client = redis.asyncio.Redis.from_url(settings.redis_url, health_check_interval=30)
+        engine = create_db_engine(settings.database_url)
+        celery = create_celery_app(settings)
+        # The enqueue functions publish through the current Celery app.
+        celery.set_current()
+        coordinator = AsyncCoordinator.from_settings(settings, client)
+        app.state.els = ApiState(
+            settings=settings,
+            redis=client,
+            engine=engine,
+            celery=celery,
+            intake=Intake(
+                settings=settings,
+                engine=engine,
+                coordinator=coordinator,
+                enqueue_submission=enqueue_submission,
+                enqueue_registration_followup=enqueue_registration_followup,
+            ),
+        )
+        try:
+            yield
+        finally:
+            await client.aclose()
+            engine.dispose()
+
+    app = FastAPI(
+        title="ELS — Essay Lifecycle Service",
+        version=API_VERSION,
+        description="Register batches of essays, upload them, follow their progress and fetch reports.",
+        lifespan=lifespan,
+    )
+    app.add_middleware(RequestGuard, max_request_bytes=settings.max_request_bytes)
+    install_error_handlers(app)
+    app.include_router(batches.router)
+    app.include_router(essays.router)
+    app.include_router(ops.router)
+    return app

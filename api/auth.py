@@ -1,0 +1,42 @@
+"""Bearer-token authentication: a token's sha256 digest names the owner it acts as."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+from collections.abc import Mapping
+from typing import Annotated
+
+from fastapi import Depends, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+
+from api.errors import UnauthorizedError
+from api.state import api_state
+
+bearer = HTTPBearer(auto_error=False, description="A token whose sha256 hex digest is in ELS_API_TOKENS.")
+
+
+def owner_of_token(token: str, digests: Mapping[str, str]) -> str | None:
+    """The owner whose configured digest matches the token's, compared in constant time against each."""
+    presented = hashlib.sha256(token.encode()).hexdigest()
+    owner: str | None = None
+    for digest, candidate in digests.items():
+        # Compare against every digest, without stopping early, so timing says nothing about a match.
+        if hmac.compare_digest(presented, digest.lower()):
+            owner = candidate
+    return owner
+
+
+def current_owner(
+    request: Request, credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)]
+) -> str:
+    """The owner the request acts as; UnauthorizedError without a known bearer token."""
+    if credentials is None or credentials.scheme.lower() != "bearer":
+        raise UnauthorizedError("a bearer token is required")
+    owner = owner_of_token(credentials.credentials, api_state(request).settings.api_tokens)
+    if owner is None:
+        raise UnauthorizedError("the bearer token is not valid")
+    return owner
+
+
+Owner = Annotated[str, Depends(current_owner)]

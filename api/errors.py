@@ -1,0 +1,117 @@
+"""One error shape for every failure: `{"error": {code, message, correlation_id, details}}`.
+
+Errors are translated here once; every handler returns a response and never raises.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException
+
+from els.errors import ConflictError, ElsError, InvalidInputError, NotFoundError
+from els.intake import PayloadTooLargeError, UnsupportedMediaTypeError
+from essays.lifecycle import InvalidTransitionError
+
+logger = logging.getLogger(__name__)
+
+ErrorDetails = dict[str, str | int | None]
+
+
+class UnauthorizedError(ElsError):
+    """No bearer token, or one ELS does not know."""
+
+    code = "UNAUTHORIZED"
+
+
+class NotReadyError(ElsError):
+    """A dependency (Redis, the database or the broker) does not answer."""
+
+    code = "NOT_READY"
+
+
+_STATUS: tuple[tuple[type[ElsError], int], ...] = (
+    (UnauthorizedError, 401),
+    (NotFoundError, 404),
+    (ConflictError, 409),
+    (InvalidTransitionError, 409),
+    (PayloadTooLargeError, 413),
+    (UnsupportedMediaTypeError, 415),
+    (InvalidInputError, 422),
+    (NotReadyError, 503),
+)
+
+_HTTP_CODES = {404: "NOT_FOUND", 405: "METHOD_NOT_ALLOWED", 401: "UNAUTHORIZED", 413: "PAYLOAD_TOO_LARGE"}
+
+
+def correlation_id_of(request: Request) -> str:
+    """The request's correlation id, as the correlation middleware set it."""
+    value = request.scope.get("state", {}).get("correlation_id")
+    return value if isinstance(value, str) else ""
+
+
+def error_response(
+    status: int, code: str, message: str, correlation_id: str, details: ErrorDetails | None = None
+) -> JSONResponse:
+    """The one error body, with its status."""
+    body = {
+        "error": {
+            "code": code,
+            "message": message,
+            "correlation_id": correlation_id,
+            "details": details or {},
+        }
+    }
+    headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
+    return JSONResponse(body, status_code=status, headers=headers)
+
+
+def status_of(error: ElsError) -> int:
+    """The HTTP status of a deliberate error; unknown kinds are server errors."""
+    for kind, status in _STATUS:
+        if isinstance(error, kind):
+            return status
+    return 500
+
+
+async def _els_error(request: Request, error: Exception) -> JSONResponse:
+    if not isinstance(error, ElsError):
+        return await _unexpected(request, error)
+    status = status_of(error)
+    if status == 500:
+        logger.error("request failed: %s", error)
+    return error_response(status, error.code, error.message, correlation_id_of(request), error.details)
+
+
+async def _validation_error(request: Request, error: Exception) -> JSONResponse:
+    details: ErrorDetails = {}
+    message = "the request is not valid"
+    if isinstance(error, RequestValidationError):
+        for index, problem in enumerate(error.errors()[:10]):
+            if isinstance(problem, dict):
+                where = ".".join(str(part) for part in problem.get("loc", ()))
+                details[where or f"problem_{index}"] = str(problem.get("msg", ""))[:200]
+    return error_response(422, InvalidInputError.code, message, correlation_id_of(request), details)
+
+
+async def _http_error(request: Request, error: Exception) -> JSONResponse:
+    status = error.status_code if isinstance(error, HTTPException) else 500
+    message = str(error.detail) if isinstance(error, HTTPException) else "internal error"
+    code = _HTTP_CODES.get(status, "HTTP_ERROR")
+    return error_response(status, code, message, correlation_id_of(request))
+
+
+async def _unexpected(request: Request, error: Exception) -> JSONResponse:
+    logger.error("unhandled error", exc_info=error)
+    return error_response(500, "INTERNAL_ERROR", "internal error", correlation_id_of(request))
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    """Route every kind of failure to the one error shape."""
+    app.add_exception_handler(ElsError, _els_error)
+    app.add_exception_handler(RequestValidationError, _validation_error)
+    app.add_exception_handler(HTTPException, _http_error)
+    app.add_exception_handler(Exception, _unexpected)

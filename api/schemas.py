@@ -1,0 +1,150 @@
+"""The API's request and response bodies (pydantic at the edge)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from pydantic import BaseModel, ConfigDict, Field, JsonValue
+
+# pydantic's own recursive JSON type: it resolves in any module, unlike a string-referenced alias.
+JsonBody = dict[str, JsonValue]
+
+
+class ErrorInfo(BaseModel):
+    """What went wrong, with a stable code."""
+
+    code: str
+    message: str
+    correlation_id: str
+    details: dict[str, str | int | None]
+
+
+class ErrorBody(BaseModel):
+    """The one error shape."""
+
+    error: ErrorInfo
+
+
+class BatchCreate(BaseModel):
+    """A batch registration: explicit essay ids or an expected count."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    batch_id: str | None = Field(None, pattern=r"^[A-Za-z0-9_.-]{1,64}$")
+    expected_count: int | None = Field(None, ge=1)
+    essay_ids: list[str] | None = Field(None, min_length=1)
+    course_code: str | None = Field(None, max_length=64)
+    language: str | None = Field(None, min_length=1, max_length=16)
+    deadline_seconds: int | None = Field(None, ge=1)
+    metadata: JsonBody | None = None
+
+
+class BatchCreated(BaseModel):
+    """A registered batch with its slots and deadline."""
+
+    batch_id: str
+    state: str
+    essay_ids: list[str]
+    expected_count: int
+    language: str
+    course_code: str | None
+    deadline_at: datetime
+
+
+class TextEssay(BaseModel):
+    """An essay sent as JSON text instead of a file."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    text: str = Field(min_length=1)
+    filename: str = Field("essay.txt", min_length=1, max_length=255)
+
+
+class SubmissionAccepted(BaseModel):
+    """One accepted upload; `replayed` when its idempotency key was seen before."""
+
+    submission_id: str
+    filename: str
+    replayed: bool
+
+
+class SubmissionsAccepted(BaseModel):
+    """The uploads of one request, in order."""
+
+    batch_id: str
+    submissions: list[SubmissionAccepted]
+
+
+class EssayStatus(BaseModel):
+    """One slot of a batch as SQL knows it."""
+
+    essay_id: str
+    position: int
+    state: str
+    submission_id: str | None
+    error_code: str | None
+
+
+class BatchStatusBody(BaseModel):
+    """Live batch state from the coordinator plus each essay's state."""
+
+    batch_id: str
+    state: str
+    expected: int
+    assigned: int
+    failed: int
+    excess: int
+    duplicates: int
+    missing_essay_ids: list[str]
+    deadline_at: datetime
+    essays: list[EssayStatus]
+
+
+class BatchLine(BaseModel):
+    """One batch of a listing."""
+
+    batch_id: str
+    state: str
+    expected: int
+    assigned: int
+    failed: int
+    excess: int
+    created_at: datetime
+    deadline_at: datetime
+
+
+class BatchList(BaseModel):
+    """A page of the caller's active batches."""
+
+    batches: list[BatchLine]
+    next_cursor: str | None
+
+
+class BatchReport(BaseModel):
+    """The final report of a DONE batch."""
+
+    batch_id: str
+    report: JsonBody
+
+
+class EssayBody(BaseModel):
+    """One essay with its batch, metrics and analysis."""
+
+    essay_id: str
+    batch_id: str
+    position: int
+    state: str
+    submission_id: str | None
+    content_hash: str | None
+    metrics: JsonBody | None
+    analysis: JsonBody | None
+    error_code: str | None
+    error_detail: str | None
+    updated_at: datetime
+
+
+class Health(BaseModel):
+    """Liveness or readiness, with each dependency's answer."""
+
+    status: str
+    checks: dict[str, str] = Field(default_factory=dict)

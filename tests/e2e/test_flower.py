@@ -71,7 +71,8 @@ def test_flower_lists_els_tasks_with_name_and_state(flower_url: str, els_worker:
         reply = httpx.get(f"{flower_url}/api/tasks", auth=("ops", "secret"), timeout=5)
         tasks = reply.json() if reply.status_code == 200 else {}
         entry = tasks.get(task_id) if isinstance(tasks, dict) else None
-        if isinstance(entry, dict) and entry.get("state") == "SUCCESS":
+        # Flower may join mid-task and see only its last events; wait for a task it saw whole.
+        if isinstance(entry, dict) and entry.get("state") == "SUCCESS" and entry.get("name"):
             seen = entry
             break
     assert seen.get("name") == "els.ping"

@@ -90,6 +90,7 @@ class CoordinatorMachine(RuleBasedStateMachine):
         self.clock = NOW
         self.deadline = NOW + DEADLINE_IN
         self.sealed_told = 0
+        self.finalizing_since = 0
 
     def tick(self) -> int:
         self.clock += 1
@@ -150,11 +151,16 @@ class CoordinatorMachine(RuleBasedStateMachine):
 
     @rule()
     def begin_finalize(self) -> None:
-        ticket = self.coordinator.begin_finalize("b1", self.tick(), LEASE)
-        should = self.model.registered and self.model.state in (BatchState.SEALED, BatchState.EXPIRED)
+        now = self.tick()
+        ticket = self.coordinator.begin_finalize("b1", now, LEASE)
+        # A finalizer whose lease ran out (the clock jumps when `expire` runs) is taken over.
+        lease_over = self.model.state is BatchState.FINALIZING and now - self.finalizing_since > LEASE
+        closed = self.model.state in (BatchState.SEALED, BatchState.EXPIRED)
+        should = self.model.registered and (closed or lease_over)
         assert ticket.acquired == should
         if should:
             self.model.state, self.model.token = BatchState.FINALIZING, ticket.token
+            self.finalizing_since = now
 
     @rule(stale=st.booleans())
     def complete_finalize(self, stale: bool) -> None:

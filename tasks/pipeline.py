@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 
-from celery import chord, shared_task
+from celery import chord
 
 from coordinator import BatchState
 from db.session import unit_of_work
@@ -18,19 +18,12 @@ from pipeline.outcomes import ProcessOutcome
 from pipeline.process import process_submission
 from pipeline.settle import PROCESSING_FAILED, settle
 from tasks.relay import request_relay
-from tasks.retry import PROCESS_MAX_RETRIES, RETRY_BACKOFF_MAX, SETTLE_MAX_RETRIES, TRANSIENT
+from tasks.retry import PROCESS_MAX_RETRIES, SETTLE_MAX_RETRIES, retrying_task
 
 log = logging.getLogger(__name__)
 
 
-@shared_task(
-    name="els.process_essay",
-    autoretry_for=TRANSIENT,
-    retry_backoff=True,
-    retry_backoff_max=RETRY_BACKOFF_MAX,
-    retry_jitter=True,
-    max_retries=PROCESS_MAX_RETRIES,
-)
+@retrying_task("els.process_essay", max_retries=PROCESS_MAX_RETRIES)
 def process_essay(batch_id: str, submission_id: str, correlation_id: str) -> dict[str, object]:
     """Turn one upload into text, hash and metrics; its `link` settles the result."""
     with log_context(batch_id=batch_id, submission_id=submission_id, correlation_id=correlation_id):
@@ -38,28 +31,14 @@ def process_essay(batch_id: str, submission_id: str, correlation_id: str) -> dic
         return outcome.model_dump(mode="json")
 
 
-@shared_task(
-    name="els.settle_submission",
-    autoretry_for=TRANSIENT,
-    retry_backoff=True,
-    retry_backoff_max=RETRY_BACKOFF_MAX,
-    retry_jitter=True,
-    max_retries=SETTLE_MAX_RETRIES,
-)
+@retrying_task("els.settle_submission", max_retries=SETTLE_MAX_RETRIES)
 def settle_submission(outcome: dict[str, object]) -> None:
     """Completion callback of `process_essay`: claim a slot or record the rejection; fire if sealed."""
     parsed = ProcessOutcome.model_validate(outcome)
     settle_and_dispatch(parsed)
 
 
-@shared_task(
-    name="els.record_processing_failure",
-    autoretry_for=TRANSIENT,
-    retry_backoff=True,
-    retry_backoff_max=RETRY_BACKOFF_MAX,
-    retry_jitter=True,
-    max_retries=SETTLE_MAX_RETRIES,
-)
+@retrying_task("els.record_processing_failure", max_retries=SETTLE_MAX_RETRIES)
 def record_processing_failure(batch_id: str, submission_id: str, correlation_id: str, task_id: str) -> None:
     """Error callback of `process_essay` (retries exhausted): a final failure counts toward completion."""
     outcome = ProcessOutcome(
@@ -84,14 +63,7 @@ def settle_and_dispatch(outcome: ProcessOutcome) -> None:
             dispatch_completion(outcome.batch_id)
 
 
-@shared_task(
-    name="els.registration_followup",
-    autoretry_for=TRANSIENT,
-    retry_backoff=True,
-    retry_backoff_max=RETRY_BACKOFF_MAX,
-    retry_jitter=True,
-    max_retries=SETTLE_MAX_RETRIES,
-)
+@retrying_task("els.registration_followup", max_retries=SETTLE_MAX_RETRIES)
 def registration_followup(batch_id: str, correlation_id: str) -> None:
     """After a registration replayed parked outcomes: settle those submissions again, complete if closed."""
     with log_context(batch_id=batch_id, correlation_id=correlation_id):
@@ -116,14 +88,7 @@ def start_processing(batch_id: str, submission_id: str, correlation_id: str) -> 
     )
 
 
-@shared_task(
-    name="els.complete_batch",
-    autoretry_for=TRANSIENT,
-    retry_backoff=True,
-    retry_backoff_max=RETRY_BACKOFF_MAX,
-    retry_jitter=True,
-    max_retries=SETTLE_MAX_RETRIES,
-)
+@retrying_task("els.complete_batch", max_retries=SETTLE_MAX_RETRIES)
 def complete_batch(batch_id: str) -> None:
     """Mirror a closed batch into SQL, then run its analysis chord and finalizer."""
     with log_context(batch_id=batch_id):
@@ -143,29 +108,14 @@ def dispatch_completion(batch_id: str) -> None:
     complete_batch.apply_async(args=(batch_id,), task_id=f"els-complete-{batch_id}")
 
 
-@shared_task(
-    name="els.analyse_essay",
-    ignore_result=False,
-    autoretry_for=TRANSIENT,
-    retry_backoff=True,
-    retry_backoff_max=RETRY_BACKOFF_MAX,
-    retry_jitter=True,
-    max_retries=PROCESS_MAX_RETRIES,
-)
+@retrying_task("els.analyse_essay", max_retries=PROCESS_MAX_RETRIES, ignore_result=False)
 def analyse_essay(batch_id: str, essay_id: str) -> dict[str, object]:
     """Chord header: analyse one essay and return small JSON; business failures are recorded, not raised."""
     with log_context(batch_id=batch_id, essay_id=essay_id):
         return analyse_one(get_runtime(), essay_id).model_dump(mode="json")
 
 
-@shared_task(
-    name="els.finalize_batch",
-    autoretry_for=TRANSIENT,
-    retry_backoff=True,
-    retry_backoff_max=RETRY_BACKOFF_MAX,
-    retry_jitter=True,
-    max_retries=SETTLE_MAX_RETRIES,
-)
+@retrying_task("els.finalize_batch", max_retries=SETTLE_MAX_RETRIES)
 def finalize_batch(batch_id: str) -> None:
     """Chord callback: aggregate, persist the report and its event, move the batch to DONE (once)."""
     with log_context(batch_id=batch_id):

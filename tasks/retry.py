@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import ParamSpec, TypeVar
+
 import redis
+from celery import Task, shared_task
 from kombu.exceptions import OperationalError as BrokerError
 from sqlalchemy.exc import OperationalError as DatabaseError
 
@@ -21,3 +25,21 @@ RETRY_BACKOFF_MAX = 300
 PROCESS_MAX_RETRIES = 8
 # Settling is what makes a submission count: it retries for over an hour before giving up.
 SETTLE_MAX_RETRIES = 20
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+
+def retrying_task(
+    name: str, *, max_retries: int, ignore_result: bool = True
+) -> Callable[[Callable[P, R]], Task[P, R]]:
+    """`shared_task` that retries TRANSIENT errors with jittered exponential backoff, then fails for good."""
+    return shared_task(
+        name=name,
+        autoretry_for=TRANSIENT,
+        retry_backoff=True,
+        retry_backoff_max=RETRY_BACKOFF_MAX,
+        retry_jitter=True,
+        max_retries=max_retries,
+        ignore_result=ignore_result,
+    )

@@ -1,0 +1,37 @@
+"""Requests generated from the app's own OpenAPI schema never get a server error (5xx)."""
+
+from __future__ import annotations
+
+import schemathesis
+from hypothesis import HealthCheck, given, settings
+from schemathesis import Case
+from schemathesis.checks import not_a_server_error
+from schemathesis.core.result import Ok
+
+from api.app import create_app
+from els.settings import Settings
+from tests.e2e.api.conftest import ALICE
+
+EXAMPLES_PER_OPERATION = 15
+
+
+def test_no_generated_request_gets_a_server_error(api_settings: Settings) -> None:
+    # An app of its own: schemathesis runs its lifespan and keeps it for the process.
+    schema = schemathesis.openapi.from_asgi("/openapi.json", create_app(api_settings))
+    results = list(schema.get_all_operations())
+    operations = [result.ok() for result in results if isinstance(result, Ok)]
+    assert len(operations) == len(results) >= 9
+
+    calls: list[str] = []
+    for operation in operations:
+
+        @given(case=operation.as_strategy())
+        @settings(max_examples=EXAMPLES_PER_OPERATION, deadline=None, suppress_health_check=list(HealthCheck))
+        def no_server_error(case: object) -> None:
+            assert isinstance(case, Case)
+            calls.append(case.operation.label)
+            case.call_and_validate(headers=ALICE, checks=[not_a_server_error])
+
+        no_server_error()
+
+    assert len(set(calls)) == len(operations)

@@ -13,7 +13,7 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException
 
 from els.errors import ConflictError, ElsError, InvalidInputError, NotFoundError
-from els.intake import PayloadTooLargeError, UnsupportedMediaTypeError
+from els.intake_errors import PayloadTooLargeError, UnsupportedMediaTypeError
 from essays.lifecycle import InvalidTransitionError
 
 logger = logging.getLogger(__name__)

@@ -8,7 +8,8 @@ from starlette.datastructures import UploadFile
 
 from api.schemas import TextEssay
 from els.errors import InvalidInputError
-from els.intake import PayloadTooLargeError, UnsupportedMediaTypeError, Upload
+from els.intake import Upload
+from els.intake_errors import PayloadTooLargeError, UnsupportedMediaTypeError
 from els.settings import Settings
 
 MAX_FILES = 100

@@ -24,7 +24,13 @@ from coordinator.validation import check_count, check_essay_ids, check_id
 from db.batches import BatchRecord, StoredBatch, load_batch, record_registration
 from db.session import unit_of_work
 from db.submissions import NewSubmission, get_submission, store_submission
-from els.errors import ConflictError, ElsError, InvalidInputError, NotFoundError
+from els.errors import InvalidInputError, NotFoundError
+from els.intake_errors import (
+    BatchNotOpenError,
+    PayloadTooLargeError,
+    RegistrationConflictError,
+    UnsupportedMediaTypeError,
+)
 from els.jsontypes import JsonObject
 from els.settings import Settings
 from essays.detect import detect_media_type
@@ -32,30 +38,6 @@ from essays.lifecycle import SubmissionState
 from essays.rejection import EssayRejectedError, RejectionCode
 
 _IDEMPOTENCY_KEY = re.compile(r"[\x21-\x7e]{1,100}")
-
-
-class BatchNotOpenError(ConflictError):
-    """The batch no longer takes submissions (sealed, expired or done)."""
-
-    code = "BATCH_NOT_OPEN"
-
-
-class RegistrationConflictError(ConflictError):
-    """A batch with this id was registered by a different request."""
-
-    code = "BATCH_CONFLICT"
-
-
-class PayloadTooLargeError(ElsError):
-    """An upload or request body is larger than ELS accepts."""
-
-    code = "PAYLOAD_TOO_LARGE"
-
-
-class UnsupportedMediaTypeError(ElsError):
-    """An upload is not a type ELS extracts text from."""
-
-    code = "UNSUPPORTED_TYPE"
 
 
 EnqueueSubmission = Callable[[str, str, str], None]
@@ -183,10 +165,13 @@ async def register_batch(intake: Intake, request: BatchRequest) -> RegisteredBat
 
 def _store_registration(engine: Engine, record: BatchRecord, deadline_seconds: int) -> StoredBatch:
     with unit_of_work(engine) as session:
-        record_registration(session, record)
         stored = load_batch(session, record.batch_id)
+        if stored is None:
+            record_registration(session, record)
+            stored = load_batch(session, record.batch_id)
     if stored is None:
         raise NotFoundError(f"batch {record.batch_id} vanished while it was registered")
+    # A replay is compared with the stored row before Redis is asked, so a conflict changes nothing.
     _check_replay(stored.record, record, deadline_seconds)
     return stored
 

@@ -136,6 +136,11 @@ async def register_batch(intake: Intake, request: BatchRequest) -> RegisteredBat
         registered_at=now,
     )
     stored = await anyio.to_thread.run_sync(_store_registration, intake.engine, record, deadline_seconds)
+    kept = stored.record
+    live = await intake.coordinator.status(batch_id)
+    if live is not None:
+        # Committed already: a replay, answered as it stands (even after its deadline has passed).
+        return _registered(kept, live.state, created=False)
     result = await intake.coordinator.register(
         batch_id,
         request.owner,
@@ -150,16 +155,19 @@ async def register_batch(intake: Intake, request: BatchRequest) -> RegisteredBat
     )
     if result.pending_replayed > 0:
         await anyio.to_thread.run_sync(intake.enqueue_registration_followup, batch_id, request.correlation_id)
-    kept = stored.record
+    return _registered(kept, result.state, created=result.created)
+
+
+def _registered(kept: BatchRecord, state: BatchState, *, created: bool) -> RegisteredBatch:
     return RegisteredBatch(
-        batch_id=batch_id,
+        batch_id=kept.batch_id,
         owner=kept.owner,
         essay_ids=kept.essay_ids,
         language=kept.language,
         course_code=kept.course_code,
         deadline_at=kept.deadline_at,
-        state=result.state,
-        created=result.created,
+        state=state,
+        created=created,
     )
 
 

@@ -6,6 +6,7 @@ import hashlib
 import uuid
 import warnings
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -55,17 +56,22 @@ def api_settings(worker_settings: Settings) -> Settings:
     )
 
 
-def serve(settings: Settings) -> TestClient:
-    """A client of a fresh app for `settings`; enter it to run the lifespan."""
+@contextmanager
+def serving(settings: Settings, celery_app: Celery) -> Iterator[TestClient]:
+    """A client of a fresh app for `settings`, lifespan running; the session's Celery app is current after."""
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", DeprecationWarning)
-        return TestClient(create_app(settings), raise_server_exceptions=False)
+        test_client = TestClient(create_app(settings), raise_server_exceptions=False)
+    try:
+        with test_client:
+            yield test_client
+    finally:
+        # The lifespan made its own Celery app current (enqueueing publishes through it).
+        celery_app.set_current()
 
 
 @pytest.fixture(scope="session")
 def client(api_settings: Settings, celery_app: Celery) -> Iterator[TestClient]:
     """The API on real Redis and the session's migrated PostgreSQL, lifespan running."""
-    with serve(api_settings) as test_client:
+    with serving(api_settings, celery_app) as test_client:
         yield test_client
-    # The lifespan made its own Celery app current; hand the session's back.
-    celery_app.set_current()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 
+from celery import Celery
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 from starlette.types import Receive, Scope, Send
@@ -12,7 +13,7 @@ from api.middleware import RequestGuard
 from db.engine import create_db_engine
 from db.models import Submission
 from els.settings import Settings
-from tests.e2e.api.conftest import ALICE, BOB, SAMPLES, essay_text, new_batch_id, serve
+from tests.e2e.api.conftest import ALICE, BOB, SAMPLES, essay_text, new_batch_id, serving
 
 
 def error_code(response_json: object) -> str:
@@ -86,6 +87,7 @@ def test_conflicting_registration_replay_is_409(client: TestClient) -> None:
     assert error_code(changed.json()) == "BATCH_CONFLICT"
     other_owner = client.post("/v1/batches", json={"batch_id": batch_id, "expected_count": 2}, headers=BOB)
     assert other_owner.status_code == 409
+    assert error_code(other_owner.json()) == "BATCH_CONFLICT"
 
 
 def test_retried_upload_with_the_same_idempotency_key_is_one_submission(
@@ -123,9 +125,11 @@ def test_unsupported_file_is_415_and_stores_nothing(client: TestClient, api_sett
     assert wrong_type.status_code == 415
 
 
-def test_too_large_upload_and_body_are_413_and_store_nothing(api_settings: Settings) -> None:
+def test_too_large_upload_and_body_are_413_and_store_nothing(
+    api_settings: Settings, celery_app: Celery
+) -> None:
     small = api_settings.model_copy(update={"max_upload_bytes": 2000, "max_request_bytes": 20_000})
-    with serve(small) as client:
+    with serving(small, celery_app) as client:
         batch_id = register(client)
         big_file = [("files", ("big.txt", b"word " * 1000, "text/plain"))]
         too_big = client.post(f"/v1/batches/{batch_id}/essays", files=big_file, headers=ALICE)
@@ -186,3 +190,15 @@ def test_unhandled_failure_is_a_500_with_the_error_shape() -> None:
     assert answer.status_code == 500
     assert error_code(answer.json()) == "INTERNAL_ERROR"
     assert answer.json()["error"]["correlation_id"] == answer.headers["X-Correlation-ID"]
+
+
+def test_readyz_is_503_naming_an_unreachable_dependency(api_settings: Settings, celery_app: Celery) -> None:
+    nowhere = api_settings.model_copy(
+        update={"redis_url": "redis://127.0.0.1:1/0", "broker_url": "redis://127.0.0.1:1/0"}
+    )
+    with serving(nowhere, celery_app) as client:
+        answer = client.get("/readyz")
+    assert answer.status_code == 503
+    checks = answer.json()["checks"]
+    assert checks["database"] == "ok"
+    assert checks["redis"] != "ok" and checks["broker"] != "ok"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import schemathesis
+from celery import Celery
 from hypothesis import HealthCheck, given, settings
 from schemathesis import Case
 from schemathesis.checks import not_a_server_error
@@ -15,7 +16,7 @@ from tests.e2e.api.conftest import ALICE
 EXAMPLES_PER_OPERATION = 15
 
 
-def test_no_generated_request_gets_a_server_error(api_settings: Settings) -> None:
+def test_no_generated_request_gets_a_server_error(api_settings: Settings, celery_app: Celery) -> None:
     # An app of its own: schemathesis runs its lifespan and keeps it for the process.
     schema = schemathesis.openapi.from_asgi("/openapi.json", create_app(api_settings))
     results = list(schema.get_all_operations())
@@ -35,3 +36,5 @@ def test_no_generated_request_gets_a_server_error(api_settings: Settings) -> Non
         no_server_error()
 
     assert len(set(calls)) == len(operations)
+    # The app's lifespan made its own Celery app current.
+    celery_app.set_current()

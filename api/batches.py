@@ -12,6 +12,7 @@ from sqlalchemy import Engine
 from api.auth import Owner
 from api.errors import correlation_id_of
 from api.schemas import (
+    ERROR_RESPONSES,
     BatchCreate,
     BatchCreated,
     BatchLine,
@@ -34,7 +35,7 @@ from els.intake import BatchRequest, check_open_batch, register_batch, submit_es
 from els.jsontypes import JsonObject
 from els.logs import log_context
 
-router = APIRouter(prefix="/v1/batches", tags=["batches"])
+router = APIRouter(prefix="/v1/batches", tags=["batches"], responses=ERROR_RESPONSES)
 
 
 class BatchNotDoneError(ConflictError):

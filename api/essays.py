@@ -7,7 +7,7 @@ from fastapi import APIRouter, Request
 from sqlalchemy import Engine
 
 from api.auth import Owner
-from api.schemas import EssayBody
+from api.schemas import ERROR_RESPONSES, EssayBody
 from api.state import api_state
 from coordinator.validation import check_id
 from db.batches import load_batch
@@ -15,7 +15,7 @@ from db.essays import EssayRecord, load_essay
 from db.session import unit_of_work
 from els.errors import NotFoundError
 
-router = APIRouter(prefix="/v1/essays", tags=["essays"])
+router = APIRouter(prefix="/v1/essays", tags=["essays"], responses=ERROR_RESPONSES)
 
 
 @router.get("/{essay_id}")

@@ -148,3 +148,18 @@ class Health(BaseModel):
 
     status: str
     checks: dict[str, str] = Field(default_factory=dict)
+
+
+def _error(description: str) -> dict[str, object]:
+    return {"model": ErrorBody, "description": description}
+
+
+# The error answers every /v1 operation may give, documented with the one error shape.
+ERROR_RESPONSES: dict[int | str, dict[str, object]] = {
+    401: _error("No bearer token, or an unknown one (UNAUTHORIZED)."),
+    404: _error("Unknown batch or essay, or another owner's (NOT_FOUND)."),
+    409: _error("Conflicts with stored state (BATCH_CONFLICT, BATCH_NOT_OPEN, BATCH_NOT_DONE, ...)."),
+    413: _error("Upload or body too large (PAYLOAD_TOO_LARGE)."),
+    415: _error("Unsupported file or body type (UNSUPPORTED_TYPE)."),
+    422: _error("Malformed body, id or parameter (INVALID_INPUT)."),
+}

@@ -1,4 +1,4 @@
-"""Requests generated from the app's own OpenAPI schema never get a server error (5xx)."""
+"""Requests generated from the app's own OpenAPI schema get no server error (5xx) and documented bodies."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ from hypothesis import HealthCheck, given, settings
 from schemathesis import Case
 from schemathesis.checks import not_a_server_error
 from schemathesis.core.result import Ok
+from schemathesis.specs.openapi.checks import response_schema_conformance
 
 from api.app import create_app
 from els.settings import Settings
@@ -16,7 +17,9 @@ from tests.e2e.api.conftest import ALICE
 EXAMPLES_PER_OPERATION = 15
 
 
-def test_no_generated_request_gets_a_server_error(api_settings: Settings, celery_app: Celery) -> None:
+def test_generated_requests_get_no_server_error_and_documented_bodies(
+    api_settings: Settings, celery_app: Celery
+) -> None:
     # An app of its own: schemathesis runs its lifespan and keeps it for the process.
     schema = schemathesis.openapi.from_asgi("/openapi.json", create_app(api_settings))
     results = list(schema.get_all_operations())
@@ -31,7 +34,7 @@ def test_no_generated_request_gets_a_server_error(api_settings: Settings, celery
         def no_server_error(case: object) -> None:
             assert isinstance(case, Case)
             calls.append(case.operation.label)
-            case.call_and_validate(headers=ALICE, checks=[not_a_server_error])
+            case.call_and_validate(headers=ALICE, checks=[not_a_server_error, response_schema_conformance])
 
         no_server_error()
 

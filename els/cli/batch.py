@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import time
+import uuid
 from dataclasses import asdict
 from pathlib import Path
 from typing import Annotated
@@ -16,8 +17,9 @@ from rich.table import Table
 import worker
 from coordinator import BatchState, BatchStatus
 from els.errors import NotFoundError
+from els.intake import BatchRequest, Upload
+from els.intake_sync import register_batch, submit_essays
 from els.runtime import get_runtime
-from pipeline.intake import BatchRequest, register_batch, submit_upload
 
 batch_cli = typer.Typer(help="Register batches, submit essays, follow progress.", no_args_is_help=True)
 console = Console(stderr=True)
@@ -34,7 +36,12 @@ def create(
     """Register a batch; prints its id, slots and deadline as JSON."""
     worker.app.set_current()
     request = BatchRequest(
-        owner=owner, expected_count=expected, batch_id=batch_id, deadline_seconds=deadline, language=language
+        owner=owner,
+        correlation_id=str(uuid.uuid4()),
+        expected_count=expected,
+        batch_id=batch_id,
+        deadline_seconds=deadline,
+        language=language,
     )
     batch = register_batch(get_runtime(), request)
     typer.echo(json.dumps({**asdict(batch), "deadline_at": batch.deadline_at.isoformat()}))
@@ -47,13 +54,13 @@ def submit(
 ) -> None:
     """Store and enqueue essay files for a batch; prints one submission id per file."""
     worker.app.set_current()
-    runtime = get_runtime()
-    status = _status(batch_id)
-    for path in files:
-        submission_id = submit_upload(
-            runtime, batch_id, path.name, path.read_bytes(), correlation_id=status.correlation_id
-        )
-        typer.echo(f"{submission_id}\t{path}")
+    current = _status(batch_id)
+    uploads = [Upload(path.name, "application/octet-stream", path.read_bytes()) for path in files]
+    accepted = submit_essays(
+        get_runtime(), current.owner, batch_id, uploads, correlation_id=current.correlation_id
+    )
+    for submission, path in zip(accepted, files, strict=True):
+        typer.echo(f"{submission.submission_id}\t{path}")
 
 
 @batch_cli.command("status")

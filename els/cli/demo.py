@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import os
 import time
+import uuid
 from contextlib import ExitStack
 from pathlib import Path
 from typing import Annotated
@@ -26,11 +27,13 @@ from db.session import unit_of_work
 from els.cli.report import print_report
 from els.embedded_redis import private_redis
 from els.errors import ElsError
+from els.intake import BatchRequest, Upload
+from els.intake_errors import UnsupportedMediaTypeError
+from els.intake_sync import register_batch, submit_essays
 from els.jsontypes import JsonObject
 from els.runtime import Runtime, close_runtime, configure_runtime
 from els.samples import SAMPLES_DIR, SampleKind, list_samples
 from els.settings import Settings
-from pipeline.intake import BatchRequest, register_batch, submit_upload
 from pipeline.sweep import sweep
 from tasks.pipeline import dispatch_completion
 from worker.app import create_app
@@ -69,8 +72,10 @@ def demo(
 
 
 def expected_samples() -> int:
-    """Slots the shipped samples fill: every file but the exact duplicate (which takes no slot)."""
-    return sum(1 for sample in list_samples() if sample.kind is not SampleKind.DUPLICATE)
+    """Slots the shipped samples fill: not the duplicate (no slot) nor the image (refused at intake)."""
+    return sum(
+        1 for sample in list_samples() if sample.kind not in (SampleKind.DUPLICATE, SampleKind.UNSUPPORTED)
+    )
 
 
 def run_demo(files: list[Path], slots: int, deadline: int, console: Console, timeout: float) -> JsonObject:
@@ -90,15 +95,25 @@ def run_demo(files: list[Path], slots: int, deadline: int, console: Console, tim
         stack.enter_context(
             start_worker(app, pool="threads", concurrency=2, perform_ping_check=False, loglevel="WARNING")
         )
+        correlation_id = str(uuid.uuid4())
         batch = register_batch(
             runtime,
-            BatchRequest(owner=DEMO_OWNER, expected_count=slots, deadline_seconds=deadline),
+            BatchRequest(
+                owner=DEMO_OWNER,
+                correlation_id=correlation_id,
+                expected_count=slots,
+                deadline_seconds=deadline,
+            ),
         )
         console.print(f"Batch {batch.batch_id}: {len(batch.essay_ids)} slots for {len(files)} files")
+        # One file per request, as a teacher's browser would send them.
         for path in files:
-            submit_upload(
-                runtime, batch.batch_id, path.name, path.read_bytes(), correlation_id=batch.correlation_id
-            )
+            upload = Upload(path.name, "application/octet-stream", path.read_bytes())
+            try:
+                submit_essays(runtime, DEMO_OWNER, batch.batch_id, [upload], correlation_id=correlation_id)
+            except UnsupportedMediaTypeError as refused:
+                # What a client gets as 415: refused at intake, before it could take a slot.
+                console.print(f"refused {path.name}: {refused.code}")
         follow_until_done(runtime, batch.batch_id, console, timeout)
         with unit_of_work(runtime.engine, read_only=True) as session:
             report = load_report(session, batch.batch_id)

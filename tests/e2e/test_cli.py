@@ -34,16 +34,17 @@ def test_demo_runs_the_sample_batch_to_a_report(cli_env: dict[str, str], tmp_pat
     assert result.returncode == 0, result.stderr
     report = json.loads(result.stdout)
     assert report["counts"] == {
-        "expected": 14,
+        "expected": 13,
         "analysed": 12,
-        "failed": 2,
+        "failed": 1,
         "analysis_failed": 0,
         "missing": 0,
         "excess": 0,
         "duplicates": 1,
     }
     failed = sorted(row["code"] for row in report["essays"] if row["status"] == "failed")
-    assert failed == ["EMPTY_CONTENT", "UNSUPPORTED_TYPE"]
+    assert failed == ["EMPTY_CONTENT"]
+    assert "refused class_photo.png: UNSUPPORTED_TYPE" in result.stderr
 
 
 def test_db_upgrade_then_purge_dry_run(cli_env: dict[str, str], tmp_path: Path) -> None:

@@ -80,6 +80,8 @@ def expected_samples() -> int:
 
 def run_demo(files: list[Path], slots: int, deadline: int, console: Console, timeout: float) -> JsonObject:
     """Start the embedded services, run one batch of `files` through ELS, return its report."""
+    # The progress bar is the demo's output; worker logs only when something goes wrong.
+    os.environ.setdefault("ELS_LOG_LEVEL", "WARNING")
     with ExitStack() as stack:
         redis_url = os.environ.get("ELS_REDIS_URL") or stack.enter_context(private_redis())
         settings = Settings(redis_url=redis_url)

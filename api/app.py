@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
+import redis
 import redis.asyncio
 from fastapi import FastAPI
 
@@ -12,7 +14,7 @@ from api import batches, essays, ops
 from api.errors import install_error_handlers
 from api.middleware import RequestGuard
 from api.state import ApiState
-from coordinator import AsyncCoordinator
+from coordinator import AsyncCoordinator, check_eviction_policy_async
 from db.engine import create_db_engine
 from els.intake import Intake
 from els.settings import Settings
@@ -20,6 +22,19 @@ from tasks.enqueue import enqueue_registration_followup, enqueue_submission
 from worker.app import create_app as create_celery_app
 
 API_VERSION = "1.0.0"
+
+log = logging.getLogger(__name__)
+
+
+async def warn_if_redis_may_evict(client: redis.asyncio.Redis) -> None:
+    """Log loudly at start-up when Redis could evict live batch state; /readyz reports reachability."""
+    try:
+        warning = await check_eviction_policy_async(client)
+    except redis.RedisError as error:
+        log.warning("could not check Redis's eviction policy at start-up: %s", error)
+        return
+    if warning:
+        log.error("REDIS MAY EVICT LIVE BATCH STATE: %s", warning)
 
 
 def create_app(settings: Settings) -> FastAPI:
@@ -33,6 +48,7 @@ def create_app(settings: Settings) -> FastAPI:
         # The enqueue functions publish through the current Celery app.
         celery.set_current()
         coordinator = AsyncCoordinator.from_settings(settings, client)
+        await warn_if_redis_may_evict(client)
         app.state.els = ApiState(
             settings=settings,
             redis=client,

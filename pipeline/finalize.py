@@ -21,12 +21,13 @@ def finalize_batch(runtime: Runtime, batch_id: str) -> bool:
     """Write the report and mark the batch DONE; False when another finalizer holds or finished it."""
     coordinator = runtime.coordinator
     lease_ms = runtime.settings.stuck_after_seconds * 1000
+    # Read before the CAS: its state change time is then the seal (or expiry), which the latency is from.
+    status = coordinator.status(batch_id)
+    if status is None:
+        return False
     ticket = coordinator.begin_finalize(batch_id, now_ms(), lease_ms)
     if not ticket.acquired or ticket.token is None:
         log.info("finalize skipped: batch is %s", ticket.state)
-        return False
-    status = coordinator.status(batch_id)
-    if status is None:
         return False
     with unit_of_work(runtime.engine) as session:
         report = report_for(status, list_batch_essays(session, batch_id))

@@ -1,4 +1,4 @@
-"""Registering batches and storing uploads the way intake does, for pipeline tests."""
+"""Pipeline test helpers: register through intake, store uploads straight into SQL, poll the coordinator."""
 
 from __future__ import annotations
 

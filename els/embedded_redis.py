@@ -1,4 +1,4 @@
-"""A private Redis server for the embedded default (`els demo` on a machine with no Redis running)."""
+"""A private Redis server: the embedded default for `els demo`, and the one fault tests restart."""
 
 from __future__ import annotations
 
@@ -7,14 +7,18 @@ import socket
 import subprocess
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from importlib.util import find_spec
 from pathlib import Path
+from types import TracebackType
+from typing import Self
 
 import redis
 
 from els.errors import ConfigurationError
+
+NO_PERSISTENCE = ("--save", "", "--appendonly", "no")
 
 
 def find_redis_server() -> str:
@@ -32,49 +36,103 @@ def find_redis_server() -> str:
     )
 
 
-def _free_port() -> int:
+def free_port() -> int:
+    """A loopback TCP port nothing listens on right now."""
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
         probe.bind(("127.0.0.1", 0))
         port: int = probe.getsockname()[1]
         return port
 
 
-@contextmanager
-def private_redis(timeout: float = 10.0) -> Iterator[str]:
-    """Run a throw-away Redis on a free loopback port for the duration; yields its URL."""
-    binary = find_redis_server()
-    port = _free_port()
-    with tempfile.TemporaryDirectory(prefix="els-redis-") as workdir:
+class RedisServer:
+    """One redis-server process on a fixed loopback port and directory; it can be killed and restarted.
+
+    The port and the directory stay the same across restarts, so clients reconnect to the same URL and an
+    append-only file in the directory is replayed at start.
+    """
+
+    def __init__(
+        self,
+        directory: Path,
+        options: Sequence[str] = NO_PERSISTENCE,
+        *,
+        port: int | None = None,
+        binary: str | None = None,
+    ) -> None:
+        self.directory = directory
+        self.options = tuple(options)
+        self.port = port or free_port()
+        self.binary = binary or find_redis_server()
+        self._process: subprocess.Popen[bytes] | None = None
+
+    @property
+    def url(self) -> str:
+        """The server's URL (database 0)."""
+        return f"redis://127.0.0.1:{self.port}/0"
+
+    def start(self, timeout: float = 10.0) -> None:
+        """Start the server and wait until it answers PING."""
         process = subprocess.Popen(  # noqa: S603 - a fixed binary with fixed arguments
             [
-                binary,
+                self.binary,
                 "--port",
-                str(port),
+                str(self.port),
                 "--bind",
                 "127.0.0.1",
-                "--save",
-                "",
-                "--appendonly",
-                "no",
                 "--dir",
-                workdir,
+                str(self.directory),
                 "--maxmemory-policy",
                 "noeviction",
+                *self.options,
             ],
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
         )
-        url = f"redis://127.0.0.1:{port}/0"
+        self._process = process
+        _wait_until_ready(self.url, process, timeout)
+
+    def kill(self) -> None:
+        """SIGKILL the server, as a crash would: whatever is not in the append-only file is gone."""
+        if self._process is not None:
+            self._process.kill()
+            self._process.wait()
+            self._process = None
+
+    def stop(self) -> None:
+        """Stop the server politely, killing it if it does not exit within 10 s."""
+        process, self._process = self._process, None
+        if process is None:
+            return
+        process.terminate()
         try:
-            _wait_until_ready(url, process, timeout)
-            yield url
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+    def __enter__(self) -> Self:
+        self.start()
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        self.stop()
+
+
+@contextmanager
+def private_redis(timeout: float = 10.0) -> Iterator[str]:
+    """Run a throw-away Redis (no persistence) on a free loopback port for the duration; yields its URL."""
+    with tempfile.TemporaryDirectory(prefix="els-redis-") as workdir:
+        server = RedisServer(Path(workdir))
+        server.start(timeout)
+        try:
+            yield server.url
         finally:
-            process.terminate()
-            try:
-                process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
+            server.stop()
 
 
 def _wait_until_ready(url: str, process: subprocess.Popen[bytes], timeout: float) -> None:

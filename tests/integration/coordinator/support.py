@@ -3,9 +3,6 @@
 from __future__ import annotations
 
 import shutil
-import socket
-import subprocess
-import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
@@ -13,6 +10,7 @@ from pathlib import Path
 import redis
 
 from coordinator import Coordinator, RegisterResult, registration_fingerprint
+from els.embedded_redis import NO_PERSISTENCE, RedisServer, free_port
 
 # A fixed, realistic "now": every test passes times explicitly, so none depends on the wall clock.
 NOW = 1_800_000_000_000
@@ -61,10 +59,7 @@ def batch_keys_of(client: redis.Redis, prefix: str, batch_id: str) -> list[str]:
 
 def spare_port() -> int:
     """A TCP port nothing listens on right now."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
+    return free_port()
 
 
 def redis_server_available() -> bool:
@@ -72,48 +67,8 @@ def redis_server_available() -> bool:
     return shutil.which("redis-server") is not None
 
 
-def wait_until_answers(client: redis.Redis, timeout_s: float = 10.0) -> None:
-    """Poll PING until the server answers, failing after `timeout_s`."""
-    deadline = time.monotonic() + timeout_s
-    while True:
-        try:
-            client.ping()
-            return
-        except redis.ConnectionError:
-            if time.monotonic() > deadline:
-                raise
-            time.sleep(0.05)
-
-
 @contextmanager
 def private_redis(directory: Path, *options: str, port: int | None = None) -> Iterator[int]:
     """A redis-server of the test's own (no persistence), stopped afterwards; yields its port."""
-    port = port or spare_port()
-    process = subprocess.Popen(
-        [
-            "redis-server",
-            "--port",
-            str(port),
-            "--bind",
-            "127.0.0.1",
-            "--save",
-            "",
-            "--appendonly",
-            "no",
-            "--dir",
-            str(directory),
-            *options,
-        ],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    try:
-        client = redis.Redis(port=port)
-        try:
-            wait_until_answers(client)
-        finally:
-            client.close()
-        yield port
-    finally:
-        process.terminate()
-        process.wait(timeout=10)
+    with RedisServer(directory, (*NO_PERSISTENCE, *options), port=port, binary="redis-server") as server:
+        yield server.port

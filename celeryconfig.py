@@ -20,12 +20,17 @@ def build(settings: Settings) -> dict[str, object]:
         # An unacknowledged message is redelivered after this long; it must exceed the hard time limit
         # (checked in `worker.app`) or a slow task would run twice in parallel.
         "visibility_timeout": settings.visibility_timeout,
+        # Every worker looks for such messages every 10 s (kombu's default scans only every 100 s), so the
+        # work of a crashed worker comes back within the visibility timeout plus 10 s.
+        "unacked_restore_interval": 10,
+        "unacked_restore_throttle": 1,
+        # The lock around that scan; a worker killed while holding it delays recovery by at most this.
+        "unacked_mutex_expire": 60,
     }
     return {
         "broker_url": settings.celery_broker_url,
         "result_backend": settings.celery_result_backend,
         "broker_transport_options": transport_options,
-        "result_backend_transport_options": dict(transport_options),
         # JSON only: a pickled message from the broker could run code in the worker.
         "task_serializer": "json",
         "result_serializer": "json",

@@ -28,7 +28,7 @@ class Settings(BaseSettings):
     task_soft_time_limit: int = Field(240, ge=1, description="Seconds before SoftTimeLimitExceeded.")
     task_time_limit: int = Field(300, ge=1, description="Seconds before the worker child is killed.")
     visibility_timeout: int = Field(
-        3600, ge=60, description="Seconds before an unacknowledged message is redelivered."
+        3600, ge=10, description="Seconds before an unacknowledged message is redelivered."
     )
     task_max_retries: int = Field(5, ge=0, description="Retries of a transient failure before it is final.")
 

@@ -87,6 +87,7 @@ class Submission(Base):
         UniqueConstraint("batch_id", "idempotency_key"),
         Index(None, "upload_sha256"),
         Index(None, "text_sha256"),
+        Index(None, "state", "updated_at"),
     )
 
     submission_id: Mapped[str] = mapped_column(ID, primary_key=True)

@@ -203,3 +203,34 @@ def list_unsettled_submissions(session: Session, batch_id: str) -> list[str]:
         .order_by(Submission.created_at)
     )
     return list(rows)
+
+
+@dataclass(frozen=True)
+class StaleSubmission:
+    """An unsettled submission nothing has touched for a while: its message may be lost."""
+
+    batch_id: str
+    submission_id: str
+    correlation_id: str
+
+
+def claim_stale_submissions(
+    session: Session, untouched_since: datetime, limit: int, *, at: datetime | None = None
+) -> list[StaleSubmission]:
+    """Unsettled submissions last touched before `untouched_since`, oldest first, at most `limit`.
+
+    Each one's clock restarts at `at`, so the next sweep waits as long again before handing it out twice;
+    rows another sweep holds are skipped.
+    """
+    unsettled = (SubmissionState.RECEIVED.value, SubmissionState.PROCESSING.value)
+    rows = session.scalars(
+        select(Submission)
+        .where(Submission.state.in_(unsettled), Submission.updated_at < untouched_since)
+        .order_by(Submission.updated_at)
+        .limit(limit)
+        .with_for_update(skip_locked=True)
+    ).all()
+    touched = stamp(at)
+    for row in rows:
+        row.updated_at = touched
+    return [StaleSubmission(row.batch_id, row.submission_id, row.correlation_id) for row in rows]

@@ -17,6 +17,9 @@ FAILURES = Counter(
 SEALS = Counter("els_batches_sealed_total", "Batches sealed because every slot was accounted for.")
 EXPIRIES = Counter("els_batches_expired_total", "Batches closed by the sweep because their deadline passed.")
 REKICKS = Counter("els_batches_rekicked_total", "Batches the sweep found stuck and dispatched again.")
+RESUBMISSIONS = Counter(
+    "els_submissions_resubmitted_total", "Unsettled submissions the sweep found untouched and enqueued again."
+)
 COMPLETIONS = Counter("els_batches_completed_total", "Batches that reached DONE with a report.")
 FINALIZE_LATENCY = Histogram(
     "els_finalize_latency_seconds",

@@ -1,11 +1,16 @@
-"""The periodic sweep: expire batches past their deadline and find batches stuck before DONE."""
+"""The periodic sweep: expire batches past their deadline, find batches stuck before DONE, and find
+submissions whose processing message was lost (a broker can drop a message a crashed worker had fetched).
+"""
 
 from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
+from datetime import UTC, datetime
 
 from coordinator import now_ms
+from db.session import unit_of_work
+from db.submissions import StaleSubmission, claim_stale_submissions
 from els import metrics
 from els.runtime import Runtime
 
@@ -14,11 +19,12 @@ log = logging.getLogger(__name__)
 
 @dataclass(frozen=True)
 class SweepResult:
-    """What one sweep did; `to_complete` are the batches whose completion must be dispatched."""
+    """What one sweep did; `to_complete` need their completion dispatched, `resubmitted` their processing."""
 
     ran: bool
     expired: tuple[str, ...]
     rekicked: tuple[str, ...]
+    resubmitted: tuple[StaleSubmission, ...] = ()
 
     @property
     def to_complete(self) -> tuple[str, ...]:
@@ -27,7 +33,11 @@ class SweepResult:
 
 
 def sweep(runtime: Runtime, now: int | None = None) -> SweepResult:
-    """One bounded sweep; skipped when another sweep holds the lock (two beats are safe either way)."""
+    """One bounded sweep; skipped when another sweep holds the lock (two beats are safe either way).
+
+    A submission still unsettled after both `stuck_after_seconds` and the broker's visibility timeout
+    (after which the broker itself would have redelivered it) is handed out for processing again.
+    """
     settings = runtime.settings
     lock = runtime.redis.lock(
         f"{settings.key_prefix}:sweep-lock",
@@ -42,14 +52,28 @@ def sweep(runtime: Runtime, now: int | None = None) -> SweepResult:
         stuck = runtime.coordinator.rekick_stuck(
             at, settings.stuck_after_seconds * 1000, settings.sweep_limit
         )
+        patience = max(settings.stuck_after_seconds, settings.visibility_timeout) * 1000
+        with unit_of_work(runtime.engine) as session:
+            stale = claim_stale_submissions(session, _utc(at - patience), settings.sweep_limit, at=_utc(at))
     finally:
         lock.release()
     metrics.EXPIRIES.inc(len(expired))
     metrics.REKICKS.inc(len(stuck))
-    if expired or stuck:
-        log.info("sweep expired %d and re-kicked %d batches", len(expired), len(stuck))
+    metrics.RESUBMISSIONS.inc(len(stale))
+    if expired or stuck or stale:
+        log.info(
+            "sweep expired %d and re-kicked %d batches, resubmitted %d submissions",
+            len(expired),
+            len(stuck),
+            len(stale),
+        )
     return SweepResult(
         ran=True,
         expired=tuple(batch.batch_id for batch in expired),
         rekicked=tuple(batch.batch_id for batch in stuck),
+        resubmitted=tuple(stale),
     )
+
+
+def _utc(at_ms: int) -> datetime:
+    return datetime.fromtimestamp(at_ms / 1000, UTC)

@@ -34,8 +34,7 @@ from els.jsontypes import JsonObject
 from els.runtime import Runtime, close_runtime, configure_runtime
 from els.samples import SAMPLES_DIR, SampleKind, list_samples
 from els.settings import Settings
-from pipeline.sweep import sweep
-from tasks.pipeline import dispatch_completion
+from tasks.sweep import sweep_and_dispatch
 from worker.app import create_app
 
 DEMO_OWNER = "demo-teacher"
@@ -146,6 +145,5 @@ def follow_until_done(runtime: Runtime, batch_id: str, console: Console, timeout
                 raise ElsError(
                     f"batch {batch_id} did not finish within {timeout:.0f} s (state {status.state})"
                 )
-            for closed in sweep(runtime).to_complete:
-                dispatch_completion(closed)
+            sweep_and_dispatch(runtime)
             time.sleep(0.1)

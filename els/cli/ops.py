@@ -65,6 +65,8 @@ def schema(
 
 
 def sweep_now() -> None:
-    """Run one sweep now (expire due batches, re-kick stuck ones) and dispatch their completion."""
+    """Run one sweep now (expire due batches, re-kick stuck ones, resubmit stale submissions)."""
     result = sweep_task()
-    Console(stderr=True).print(f"expired {result['expired']}, re-kicked {result['rekicked']}")
+    Console(stderr=True).print(
+        f"expired {result['expired']}, re-kicked {result['rekicked']}, resubmitted {result['resubmitted']}"
+    )

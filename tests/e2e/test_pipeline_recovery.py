@@ -13,8 +13,7 @@ from db.session import unit_of_work
 from els.runtime import Runtime, get_runtime
 from pipeline.process import process_submission
 from pipeline.settle import settle
-from pipeline.sweep import sweep
-from tasks.pipeline import dispatch_completion
+from tasks.sweep import sweep_and_dispatch
 from tests.e2e.test_pipeline import ESSAYS
 from tests.support.batches import register_batch, submit, wait_for_assigned, wait_for_state
 
@@ -31,19 +30,12 @@ def completed_events(runtime: Runtime, batch_id: str) -> int:
     return int(count or 0)
 
 
-def sweep_and_dispatch(runtime: Runtime, at_ms: int) -> tuple[str, ...]:
-    result = sweep(runtime, now=at_ms)
-    for batch_id in result.to_complete:
-        dispatch_completion(batch_id)
-    return result.to_complete
-
-
 def test_deadline_expires_a_half_full_batch_and_names_missing_slots(els_worker: WorkController) -> None:
     runtime = get_runtime()
     batch_id = register_batch(runtime, 3, deadline_seconds=60)
     submit(runtime, batch_id, "one.txt", ESSAYS[0].encode())
     wait_for_assigned(runtime, batch_id, 1)
-    assert batch_id in sweep_and_dispatch(runtime, now_ms() + 120_000)
+    assert batch_id in sweep_and_dispatch(runtime, now_ms() + 120_000).to_complete
     wait_for_state(runtime, batch_id, BatchState.DONE)
     with unit_of_work(runtime.engine, read_only=True) as session:
         report = load_report(session, batch_id)
@@ -72,9 +64,9 @@ def test_crash_between_seal_and_dispatch_is_finalized_once_by_the_sweep(els_work
     assert [result.sealed for result in results] == [False, True]
     assert runtime.coordinator.status(batch_id) is not None
     later = now_ms() + HOUR_MS
-    assert batch_id in sweep_and_dispatch(runtime, later)
+    assert batch_id in sweep_and_dispatch(runtime, later).to_complete
     wait_for_state(runtime, batch_id, BatchState.DONE)
-    assert batch_id not in sweep_and_dispatch(runtime, later + HOUR_MS)
+    assert batch_id not in sweep_and_dispatch(runtime, later + HOUR_MS).to_complete
     assert completed_events(runtime, batch_id) == 1
 
 
@@ -93,3 +85,22 @@ def test_redelivered_processing_after_done_changes_nothing(els_worker: WorkContr
         states = session.scalars(select(Submission.state).where(Submission.batch_id == batch_id)).all()
     assert list(states) == ["ready"]
     assert completed_events(runtime, batch_id) == 1
+
+
+def test_a_lost_processing_message_is_resubmitted_by_the_sweep_once_stale(els_worker: WorkController) -> None:
+    runtime = get_runtime()
+    batch_id = register_batch(runtime, 1, deadline_seconds=6 * 3600)  # outlives the sweeps' clock
+    # Stored but never enqueued: as if the broker dropped the message a crashed worker had fetched.
+    submission_id = submit(runtime, batch_id, "one.txt", ESSAYS[0].encode(), enqueue=False)
+    resubmitted = sweep_and_dispatch(runtime, now_ms()).resubmitted
+    assert submission_id not in {stale.submission_id for stale in resubmitted}  # not stale yet
+    patience_ms = max(runtime.settings.stuck_after_seconds, runtime.settings.visibility_timeout) * 1000
+    later = now_ms() + patience_ms + 1000
+    resubmitted = sweep_and_dispatch(runtime, later).resubmitted
+    assert submission_id in {stale.submission_id for stale in resubmitted}
+    status = wait_for_state(runtime, batch_id, BatchState.DONE)
+    assert status.records[0].submission_id == submission_id
+    # Its clock restarted at the resubmission: the next sweep does not hand it out again.
+    assert submission_id not in {
+        s.submission_id for s in sweep_and_dispatch(runtime, later + 1000).resubmitted
+    }

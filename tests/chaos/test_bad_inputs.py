@@ -21,13 +21,21 @@ BAD_INPUTS: dict[str, bytes] = {
 
 def test_each_bad_input_fails_with_its_code_and_the_batch_completes(els_worker: WorkController) -> None:
     runtime = get_runtime()
-    batch_id = register_batch(runtime, len(BAD_INPUTS) + 1)
+    # One byte over ELS_MAX_UPLOAD_BYTES, stored straight into SQL past the API's own check.
+    bad = {**BAD_INPUTS, "huge.txt": b"x" * (runtime.settings.max_upload_bytes + 1)}
+    batch_id = register_batch(runtime, len(bad) + 1)
     submit(runtime, batch_id, "good.txt", ESSAYS[1].encode())
-    for name, data in BAD_INPUTS.items():
+    for name, data in bad.items():
         submit(runtime, batch_id, name, data)
     status = wait_for_state(runtime, batch_id, BatchState.DONE)
-    assert status.assigned + status.failed == len(BAD_INPUTS) + 1
+    assert status.assigned + status.failed == len(bad) + 1
     failed = sorted(str(row["code"]) for row in report_rows(report_of(batch_id)) if row["status"] == "failed")
     # Invalid UTF-8 inside a real essay is decoded leniently and analysed, not rejected.
-    assert failed == ["EMPTY_CONTENT", "ENCRYPTED_FILE", "TEXT_EXTRACTION_FAILED", "UNSUPPORTED_TYPE"]
+    assert failed == [
+        "CONTENT_TOO_LONG",
+        "EMPTY_CONTENT",
+        "ENCRYPTED_FILE",
+        "TEXT_EXTRACTION_FAILED",
+        "UNSUPPORTED_TYPE",
+    ]
     assert status.assigned == 2

@@ -42,6 +42,9 @@ def process_submission(
         if submission.state not in (SubmissionState.RECEIVED, SubmissionState.PROCESSING):
             # Redelivered after it was settled: hand the settled facts on again; settling is idempotent.
             return settled_outcome(submission, correlation_id)
+        if submission.content_hash is not None:
+            # Processed before (a retry, or a redelivery before the claim): only the claim is left.
+            return settled_outcome(submission, correlation_id)
         mark_processing(session, submission_id)
     try:
         processed = process_upload(submission.data, submission.filename, limits_from(runtime.settings))

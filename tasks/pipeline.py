@@ -18,24 +18,21 @@ from pipeline.outcomes import ProcessOutcome
 from pipeline.process import process_submission
 from pipeline.settle import PROCESSING_FAILED, settle
 from tasks.relay import request_relay
-from tasks.retry import PROCESS_MAX_RETRIES, SETTLE_MAX_RETRIES, retrying_task
+from tasks.retry import ANALYSIS_MAX_RETRIES, SETTLE_MAX_RETRIES, retrying_task
 
 log = logging.getLogger(__name__)
 
 
-@retrying_task("els.process_essay", max_retries=PROCESS_MAX_RETRIES)
-def process_essay(batch_id: str, submission_id: str, correlation_id: str) -> dict[str, object]:
-    """Turn one upload into text, hash and metrics; its `link` settles the result."""
+@retrying_task("els.process_essay", max_retries=SETTLE_MAX_RETRIES)
+def process_essay(batch_id: str, submission_id: str, correlation_id: str) -> None:
+    """Turn one upload into text, hash and metrics, then claim its slot or record its rejection.
+
+    One task per essay: the claim follows the processing at once instead of queueing behind every
+    upload still waiting. A retry after the processing was recorded goes straight to the claim.
+    """
     with log_context(batch_id=batch_id, submission_id=submission_id, correlation_id=correlation_id):
         outcome = process_submission(get_runtime(), batch_id, submission_id, correlation_id)
-        return outcome.model_dump(mode="json")
-
-
-@retrying_task("els.settle_submission", max_retries=SETTLE_MAX_RETRIES)
-def settle_submission(outcome: dict[str, object]) -> None:
-    """Completion callback of `process_essay`: claim a slot or record the rejection; fire if sealed."""
-    parsed = ProcessOutcome.model_validate(outcome)
-    settle_and_dispatch(parsed)
+    settle_and_dispatch(outcome)
 
 
 @retrying_task("els.record_processing_failure", max_retries=SETTLE_MAX_RETRIES)
@@ -79,11 +76,10 @@ def registration_followup(batch_id: str, correlation_id: str) -> None:
 
 
 def start_processing(batch_id: str, submission_id: str, correlation_id: str) -> None:
-    """Publish `process_essay` for a stored submission, settled by its link or its error link."""
+    """Publish `process_essay` for a stored submission; its error link records a final failure."""
     process_essay.apply_async(
         args=(batch_id, submission_id, correlation_id),
         task_id=f"els-process-{submission_id}",
-        link=settle_submission.s(),
         link_error=record_processing_failure.s(batch_id, submission_id, correlation_id),
     )
 
@@ -108,7 +104,7 @@ def dispatch_completion(batch_id: str) -> None:
     complete_batch.apply_async(args=(batch_id,), task_id=f"els-complete-{batch_id}")
 
 
-@retrying_task("els.analyse_essay", max_retries=PROCESS_MAX_RETRIES, ignore_result=False)
+@retrying_task("els.analyse_essay", max_retries=ANALYSIS_MAX_RETRIES, ignore_result=False)
 def analyse_essay(batch_id: str, essay_id: str) -> dict[str, object]:
     """Chord header: analyse one essay and return small JSON; business failures are recorded, not raised."""
     with log_context(batch_id=batch_id, essay_id=essay_id):

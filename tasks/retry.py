@@ -22,8 +22,8 @@ TRANSIENT: tuple[type[Exception], ...] = (
 
 # Backoff stays far below the broker's visibility timeout, so a retry is never also redelivered.
 RETRY_BACKOFF_MAX = 300
-PROCESS_MAX_RETRIES = 8
-# Settling is what makes a submission count: it retries for over an hour before giving up.
+ANALYSIS_MAX_RETRIES = 8
+# Processing and settling is what makes a submission count: it retries for over an hour before giving up.
 SETTLE_MAX_RETRIES = 20
 
 P = ParamSpec("P")

@@ -32,11 +32,11 @@ class SweepResult:
         return tuple(dict.fromkeys((*self.expired, *self.rekicked)))
 
 
-def sweep(runtime: Runtime, now: int | None = None) -> SweepResult:
+def sweep(runtime: Runtime, now: int | None = None, *, resubmit: bool = True) -> SweepResult:
     """One bounded sweep; skipped when another sweep holds the lock (two beats are safe either way).
 
-    A submission still unsettled after both `stuck_after_seconds` and the broker's visibility timeout
-    (after which the broker itself would have redelivered it) is handed out for processing again.
+    With `resubmit`, a submission still unsettled after both `stuck_after_seconds` and the broker's
+    visibility timeout (after which the broker itself would have redelivered it) is handed out again.
     """
     settings = runtime.settings
     lock = runtime.redis.lock(
@@ -52,9 +52,13 @@ def sweep(runtime: Runtime, now: int | None = None) -> SweepResult:
         stuck = runtime.coordinator.rekick_stuck(
             at, settings.stuck_after_seconds * 1000, settings.sweep_limit
         )
-        patience = max(settings.stuck_after_seconds, settings.visibility_timeout) * 1000
-        with unit_of_work(runtime.engine) as session:
-            stale = claim_stale_submissions(session, _utc(at - patience), settings.sweep_limit, at=_utc(at))
+        stale: list[StaleSubmission] = []
+        if resubmit:
+            patience = max(settings.stuck_after_seconds, settings.visibility_timeout) * 1000
+            with unit_of_work(runtime.engine) as session:
+                stale = claim_stale_submissions(
+                    session, _utc(at - patience), settings.sweep_limit, at=_utc(at)
+                )
     finally:
         lock.release()
     metrics.EXPIRIES.inc(len(expired))

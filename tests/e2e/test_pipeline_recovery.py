@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import redis
 from celery.worker.worker import WorkController
 from sqlalchemy import func, select
 
@@ -11,9 +12,11 @@ from db.batches import load_report
 from db.models import OutboxEvent, Submission
 from db.session import unit_of_work
 from els.runtime import Runtime, get_runtime
+from els.settings import Settings
 from pipeline.process import process_submission
 from pipeline.settle import settle
-from tasks.sweep import sweep_and_dispatch
+from pipeline.sweep import sweep
+from tasks.sweep import sweep_and_dispatch, waiting_messages
 from tests.e2e.test_pipeline import ESSAYS
 from tests.support.batches import register_batch, submit, wait_for_assigned, wait_for_state
 
@@ -96,6 +99,7 @@ def test_a_lost_processing_message_is_resubmitted_by_the_sweep_once_stale(els_wo
     assert submission_id not in {stale.submission_id for stale in resubmitted}  # not stale yet
     patience_ms = max(runtime.settings.stuck_after_seconds, runtime.settings.visibility_timeout) * 1000
     later = now_ms() + patience_ms + 1000
+    assert sweep(runtime, later, resubmit=False).resubmitted == ()  # what a backlog in the queue does
     resubmitted = sweep_and_dispatch(runtime, later).resubmitted
     assert submission_id in {stale.submission_id for stale in resubmitted}
     status = wait_for_state(runtime, batch_id, BatchState.DONE)
@@ -104,3 +108,10 @@ def test_a_lost_processing_message_is_resubmitted_by_the_sweep_once_stale(els_wo
     assert submission_id not in {
         s.submission_id for s in sweep_and_dispatch(runtime, later + 1000).resubmitted
     }
+
+
+def test_waiting_messages_counts_what_waits_in_the_queue(redis_client: redis.Redis, key_prefix: str) -> None:
+    settings = Settings(queue=f"{key_prefix}:queue")
+    assert waiting_messages(settings) == 0  # never declared
+    redis_client.lpush(settings.queue, b"{}", b"{}", b"{}")
+    assert waiting_messages(settings) == 3

@@ -9,6 +9,7 @@ from contextlib import asynccontextmanager
 import redis
 import redis.asyncio
 from fastapi import FastAPI
+from redis.asyncio.cluster import RedisCluster
 
 from api import batches, essays, ops
 from api.errors import install_error_handlers
@@ -17,6 +18,7 @@ from api.state import ApiState
 from coordinator import AsyncCoordinator, check_eviction_policy_async
 from db.engine import create_db_engine
 from els.intake import Intake
+from els.runtime import async_redis_client
 from els.settings import Settings
 from tasks.enqueue import enqueue_registration_followup, enqueue_submission
 from worker.app import create_app as create_celery_app
@@ -26,7 +28,7 @@ API_VERSION = "1.0.0"
 log = logging.getLogger(__name__)
 
 
-async def warn_if_redis_may_evict(client: redis.asyncio.Redis) -> None:
+async def warn_if_redis_may_evict(client: redis.asyncio.Redis | RedisCluster) -> None:
     """Log loudly at start-up when Redis could evict live batch state; /readyz reports reachability."""
     try:
         warning = await check_eviction_policy_async(client)
@@ -42,7 +44,7 @@ def create_app(settings: Settings) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        client = redis.asyncio.Redis.from_url(settings.redis_url, health_check_interval=30)
+        client = async_redis_client(settings)
         engine = create_db_engine(settings.database_url)
         celery = create_celery_app(settings)
         # The enqueue functions publish through the current Celery app.

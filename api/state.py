@@ -7,6 +7,7 @@ from dataclasses import dataclass
 import redis.asyncio
 from celery import Celery
 from fastapi import Request
+from redis.asyncio.cluster import RedisCluster
 from sqlalchemy import Engine
 
 from els.errors import ConfigurationError
@@ -19,7 +20,7 @@ class ApiState:
     """Everything a request handler reaches the outside world through."""
 
     settings: Settings
-    redis: redis.asyncio.Redis
+    redis: redis.asyncio.Redis | RedisCluster
     engine: Engine
     celery: Celery
     intake: Intake

@@ -6,13 +6,10 @@ import asyncio
 from collections.abc import Awaitable, Callable, Sequence
 from typing import TypeVar
 
-import redis.asyncio
-from redis.asyncio.cluster import RedisCluster
-
 from coordinator import AsyncCoordinator
 from els import intake
 from els.intake import AcceptedSubmission, BatchRequest, Intake, RegisteredBatch, Upload
-from els.runtime import Runtime
+from els.runtime import Runtime, async_redis_client
 from tasks.enqueue import enqueue_registration_followup, enqueue_submission
 
 T = TypeVar("T")
@@ -44,11 +41,7 @@ def submit_essays(
 def _run(runtime: Runtime, step: Callable[[Intake], Awaitable[T]]) -> T:
     async def with_intake() -> T:
         settings = runtime.settings
-        client: redis.asyncio.Redis | RedisCluster = (
-            RedisCluster.from_url(settings.redis_url)
-            if settings.redis_cluster
-            else redis.asyncio.Redis.from_url(settings.redis_url)
-        )
+        client = async_redis_client(settings)
         try:
             ready = Intake(
                 settings=settings,

@@ -6,6 +6,8 @@ import threading
 from dataclasses import dataclass
 
 import redis
+import redis.asyncio
+from redis.asyncio.cluster import RedisCluster as AsyncRedisCluster
 from redis.cluster import RedisCluster
 from sqlalchemy import Engine
 
@@ -27,6 +29,13 @@ class Runtime:
         """Release every connection this runtime holds."""
         self.redis.close()
         self.engine.dispose()
+
+
+def async_redis_client(settings: Settings) -> redis.asyncio.Redis | AsyncRedisCluster:
+    """The asyncio Redis client for `settings` (a cluster client with `ELS_REDIS_CLUSTER`)."""
+    if settings.redis_cluster:
+        return AsyncRedisCluster.from_url(settings.redis_url)
+    return redis.asyncio.Redis.from_url(settings.redis_url, health_check_interval=30)
 
 
 def build_runtime(settings: Settings) -> Runtime:

@@ -17,8 +17,11 @@ from contextlib import ExitStack
 import pytest
 import redis
 import redis.asyncio.cluster
+from celery._state import get_current_app
+from fastapi.testclient import TestClient
 from redis.cluster import RedisCluster
 
+from api.app import create_app as create_api
 from coordinator import (
     AsyncCoordinator,
     BatchState,
@@ -27,7 +30,9 @@ from coordinator import (
     check_eviction_policy,
     registration_fingerprint,
 )
+from db.migrate import upgrade
 from els.settings import Settings
+from tests.e2e.api.conftest import ALICE, ALICE_TOKEN, digest
 from tests.integration.coordinator.support import (
     HOUR_MS,
     NOW,
@@ -173,3 +178,30 @@ async def async_paths(port: int) -> None:
 
 def test_the_async_coordinator_runs_on_a_cluster(cluster: list[int]) -> None:
     asyncio.run(async_paths(cluster[1]))
+
+
+def test_the_api_registers_and_reads_batches_on_a_cluster(cluster: list[int], sqlite_url: str) -> None:
+    upgrade(sqlite_url)
+    settings = Settings(
+        redis_cluster=True,
+        redis_url=f"redis://127.0.0.1:{cluster[2]}/0",
+        database_url=sqlite_url,
+        key_prefix="elsapicluster",
+        api_tokens={digest(ALICE_TOKEN): "alice"},
+    )
+    previous = get_current_app()
+    try:
+        with TestClient(create_api(settings)) as client:
+            batch_ids = [f"cluster-{n}" for n in range(6)]
+            for batch_id in batch_ids:
+                created = client.post(
+                    "/v1/batches", json={"batch_id": batch_id, "expected_count": 2}, headers=ALICE
+                )
+                assert created.status_code == 201, created.text
+            for batch_id in batch_ids:
+                status = client.get(f"/v1/batches/{batch_id}", headers=ALICE)
+                assert status.status_code == 200, status.text
+                assert status.json()["state"] == "open"
+    finally:
+        # The API's lifespan made its own Celery app current.
+        previous.set_current()

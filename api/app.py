@@ -20,7 +20,7 @@ from db.engine import create_db_engine
 from els.intake import Intake
 from els.runtime import async_redis_client
 from els.settings import Settings
-from tasks.enqueue import enqueue_registration_followup, enqueue_submission
+from tasks.enqueue import enqueue_registration_followup, enqueue_submission, through
 from worker.app import create_app as create_celery_app
 
 API_VERSION = "1.0.0"
@@ -47,8 +47,6 @@ def create_app(settings: Settings) -> FastAPI:
         client = async_redis_client(settings)
         engine = create_db_engine(settings.database_url)
         celery = create_celery_app(settings)
-        # The enqueue functions publish through the current Celery app.
-        celery.set_current()
         coordinator = AsyncCoordinator.from_settings(settings, client)
         await warn_if_redis_may_evict(client)
         app.state.els = ApiState(
@@ -60,8 +58,8 @@ def create_app(settings: Settings) -> FastAPI:
                 settings=settings,
                 engine=engine,
                 coordinator=coordinator,
-                enqueue_submission=enqueue_submission,
-                enqueue_registration_followup=enqueue_registration_followup,
+                enqueue_submission=through(celery, enqueue_submission),
+                enqueue_registration_followup=through(celery, enqueue_registration_followup),
             ),
         )
         try:

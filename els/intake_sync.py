@@ -6,11 +6,13 @@ import asyncio
 from collections.abc import Awaitable, Callable, Sequence
 from typing import TypeVar
 
+from celery._state import get_current_app
+
 from coordinator import AsyncCoordinator
 from els import intake
 from els.intake import AcceptedSubmission, BatchRequest, Intake, RegisteredBatch, Upload
 from els.runtime import Runtime, async_redis_client
-from tasks.enqueue import enqueue_registration_followup, enqueue_submission
+from tasks.enqueue import enqueue_registration_followup, enqueue_submission, through
 
 T = TypeVar("T")
 
@@ -39,6 +41,9 @@ def submit_essays(
 
 
 def _run(runtime: Runtime, step: Callable[[Intake], Awaitable[T]]) -> T:
+    # Intake publishes from worker threads: through the caller's current Celery app, not Celery's default.
+    app = get_current_app()
+
     async def with_intake() -> T:
         settings = runtime.settings
         client = async_redis_client(settings)
@@ -47,8 +52,8 @@ def _run(runtime: Runtime, step: Callable[[Intake], Awaitable[T]]) -> T:
                 settings=settings,
                 engine=runtime.engine,
                 coordinator=AsyncCoordinator.from_settings(settings, client),
-                enqueue_submission=enqueue_submission,
-                enqueue_registration_followup=enqueue_registration_followup,
+                enqueue_submission=through(app, enqueue_submission),
+                enqueue_registration_followup=through(app, enqueue_registration_followup),
             )
             return await step(ready)
         finally:

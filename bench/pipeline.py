@@ -4,7 +4,8 @@ Run: `uv run python bench/pipeline.py [--essays N] [--redis-url URL]`. One worke
 process (`celery -A worker worker --pool solo --without-gossip --without-mingle`, the same settings for
 every phase) on a queue and key prefix of the run's own, with a temporary SQLite database. Phases, in
 one run: (1) N `els.ping` tasks (the no-op baseline; like every ELS task, acknowledged late); (2) N
-small distinct .txt essays for a batch of N slots, timed until every slot is assigned (ingest); (3) the
+small distinct .txt essays for a batch of N slots, uploaded through intake in one request as the API
+does, timed until every slot is assigned (ingest); (3) the
 same batch until DONE (analysis chord and report). The last line is one JSON object with the figures
 and `ratio` = ingest essays/s over no-op tasks/s (target >= 0.8).
 """
@@ -29,10 +30,11 @@ import redis
 
 from coordinator import BatchState
 from db.migrate import upgrade
+from els.intake import BatchRequest, Upload
+from els.intake_sync import register_batch, submit_essays
 from els.runtime import configure_runtime
 from els.settings import Settings
 from tasks.health import ping
-from tests.support.batches import register_batch, submit
 from worker.app import create_app
 
 WORDS = (
@@ -112,10 +114,13 @@ def main() -> None:
                 result.get(timeout=120)
             noop = n / (time.perf_counter() - start)
 
-            batch_id = register_batch(runtime, n, deadline_seconds=3600)
+            request = BatchRequest(
+                owner="bench", correlation_id="bench", expected_count=n, deadline_seconds=3600
+            )
+            batch_id = register_batch(runtime, request).batch_id
+            uploads = [Upload(f"essay-{number}.txt", "text/plain", essay(number)) for number in range(n)]
             start = time.perf_counter()
-            for number in range(n):
-                submit(runtime, batch_id, f"essay-{number}.txt", essay(number))
+            submit_essays(runtime, "bench", batch_id, uploads, correlation_id="bench")
 
             def status_is(assigned: int, state: BatchState | None = None) -> bool:
                 status = runtime.coordinator.status(batch_id)

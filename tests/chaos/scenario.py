@@ -168,10 +168,10 @@ def all_done(runtime: Runtime, batch_ids: Iterable[str]) -> bool:
     )
 
 
-def bind_event_queue(settings_url: str, exchange: str, queue_name: str) -> Queue:
+def bind_event_queue(url: str, exchange: str, queue_name: str) -> Queue:
     """Declare a queue bound to every event on the exchange, before anything is published."""
     queue = Queue(queue_name, exchange=Exchange(exchange, type="topic", durable=True), routing_key="#")
-    with Connection(settings_url) as connection:
+    with Connection(url) as connection:
         queue(connection.default_channel).declare()
     return queue
 
@@ -470,8 +470,10 @@ class ChaosMonkey:
             return
         worker = self.rng.choice(alive)
         children = worker.pool_children()
-        # A whole worker only while another one runs, so the run keeps moving between kills.
-        if elapsed < self.whole_worker_until and len(alive) > 1 and self.rng.random() < 0.25:
+        # A whole worker only while another one runs, so the run keeps moving between kills; at least one
+        # by half time, so every run has both kinds of kill.
+        overdue = self.workers_killed == 0 and elapsed >= self.whole_worker_until / 2
+        if elapsed < self.whole_worker_until and len(alive) > 1 and (overdue or self.rng.random() < 0.25):
             worker.kill()
             self.workers_killed += 1
             self._restart_at[worker.name] = elapsed + self.rng.uniform(*self.pause)

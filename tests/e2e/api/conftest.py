@@ -12,8 +12,11 @@ from pathlib import Path
 import pytest
 from celery import Celery
 from fastapi.testclient import TestClient
+from sqlalchemy import func, select
 
 from api.app import create_app
+from db.engine import create_db_engine
+from db.models import Batch, Submission
 from els.settings import Settings
 
 SAMPLES = Path(__file__).parents[3] / "els" / "samples" / "files"
@@ -33,6 +36,19 @@ BOB = bearer(BOB_TOKEN)
 def digest(token: str) -> str:
     """sha256 hex of a token, as ELS_API_TOKENS holds it."""
     return hashlib.sha256(token.encode()).hexdigest()
+
+
+def rows_of(settings: Settings, table: type[Batch] | type[Submission], batch_id: str) -> int:
+    """How many rows of `table` SQL holds for the batch."""
+    engine = create_db_engine(settings.database_url)
+    try:
+        with engine.connect() as connection:
+            count = connection.scalar(
+                select(func.count()).select_from(table).where(table.batch_id == batch_id)
+            )
+    finally:
+        engine.dispose()
+    return count or 0
 
 
 def new_batch_id() -> str:

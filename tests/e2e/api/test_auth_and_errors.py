@@ -6,14 +6,12 @@ import uuid
 
 from celery import Celery
 from fastapi.testclient import TestClient
-from sqlalchemy import func, select
 from starlette.types import Receive, Scope, Send
 
 from api.middleware import RequestGuard
-from db.engine import create_db_engine
 from db.models import Submission
 from els.settings import Settings
-from tests.e2e.api.conftest import ALICE, BOB, SAMPLES, essay_text, new_batch_id, serving
+from tests.e2e.api.conftest import ALICE, BOB, SAMPLES, essay_text, new_batch_id, rows_of, serving
 
 
 def error_code(response_json: object) -> str:
@@ -37,15 +35,7 @@ def register(client: TestClient, count: int = 2) -> str:
 
 def submissions_of(settings: Settings, batch_id: str) -> int:
     """How many submissions SQL holds for the batch."""
-    engine = create_db_engine(settings.database_url)
-    try:
-        with engine.connect() as connection:
-            count = connection.scalar(
-                select(func.count()).select_from(Submission).where(Submission.batch_id == batch_id)
-            )
-    finally:
-        engine.dispose()
-    return count or 0
+    return rows_of(settings, Submission, batch_id)
 
 
 def test_missing_or_unknown_token_is_401(client: TestClient) -> None:

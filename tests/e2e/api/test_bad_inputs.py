@@ -8,12 +8,10 @@ from urllib.parse import quote
 import pytest
 from celery.worker.worker import WorkController
 from fastapi.testclient import TestClient
-from sqlalchemy import func, select
 
-from db.engine import create_db_engine
 from db.models import Batch
 from els.settings import Settings
-from tests.e2e.api.conftest import ALICE, essay_text, new_batch_id
+from tests.e2e.api.conftest import ALICE, essay_text, new_batch_id, rows_of
 from tests.e2e.api.test_auth_and_errors import error_code, register, submissions_of
 from tests.e2e.api.test_batches_end_to_end import wait_for_state
 from tests.support.documents import make_encrypted_pdf, make_zip_bomb_docx, random_binary
@@ -42,15 +40,7 @@ REFUSED_REGISTRATIONS = [
 
 def batches_stored(settings: Settings, batch_id: str) -> int:
     """How many batch rows SQL holds under `batch_id`."""
-    engine = create_db_engine(settings.database_url)
-    try:
-        with engine.connect() as connection:
-            count = connection.scalar(
-                select(func.count()).select_from(Batch).where(Batch.batch_id == batch_id)
-            )
-    finally:
-        engine.dispose()
-    return count or 0
+    return rows_of(settings, Batch, batch_id)
 
 
 def assert_no_batch(client: TestClient, settings: Settings, batch_id: str) -> None:

@@ -40,7 +40,11 @@ class RegisterResult:
 
 @dataclass(frozen=True, slots=True)
 class SlotResult:
-    """The result of `claim` or `fail`; `sealed` is True for exactly one caller per batch."""
+    """The result of `claim` or `fail`.
+
+    `sealed` is True for exactly one caller per batch: the one whose call closed it, by consuming its last
+    slot or by arriving after its deadline (the batch then expires at once); that caller completes it.
+    """
 
     batch_id: str
     submission_id: str

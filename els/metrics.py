@@ -15,7 +15,10 @@ FAILURES = Counter(
     ["code"],
 )
 SEALS = Counter("els_batches_sealed_total", "Batches sealed because every slot was accounted for.")
-EXPIRIES = Counter("els_batches_expired_total", "Batches closed by the sweep because their deadline passed.")
+EXPIRIES = Counter(
+    "els_batches_expired_total",
+    "Batches closed because their deadline passed (by the sweep, or by the first claim after it).",
+)
 REKICKS = Counter("els_batches_rekicked_total", "Batches the sweep found stuck and dispatched again.")
 RESUBMISSIONS = Counter(
     "els_submissions_resubmitted_total", "Unsettled submissions the sweep found untouched and enqueued again."

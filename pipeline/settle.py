@@ -10,7 +10,7 @@ import logging
 
 from sqlalchemy.orm import Session
 
-from coordinator import Outcome, SlotResult, now_ms
+from coordinator import BatchState, Outcome, SlotResult, now_ms
 from db.claims import record_duplicate, record_excess, record_failure, record_slot_assigned
 from db.session import unit_of_work
 from els import metrics
@@ -39,6 +39,9 @@ def settle(runtime: Runtime, outcome: ProcessOutcome) -> SlotResult:
         raise RetryLaterError(f"batch {outcome.batch_id} is not registered and its parking is full")
     with unit_of_work(runtime.engine) as session:
         apply_slot_result(session, result, outcome.code, outcome.detail)
+    if result.sealed:
+        closed_by = metrics.EXPIRIES if result.state is BatchState.EXPIRED else metrics.SEALS
+        closed_by.inc()
     if not result.replayed:
         metrics.CLAIMS.labels(outcome=result.outcome.value).inc()
         if result.outcome is Outcome.FAILED and outcome.code:

@@ -11,6 +11,8 @@
 -- Invariants: one submission gets one outcome forever (a redelivery replays it, with sealed 0); one
 -- content hash holds at most one slot; slots are consumed in order; a batch that is not OPEN takes no
 -- slot; the batch seals exactly once, and only the claim that consumed the last slot sees sealed 1.
+-- A claim at or after the deadline of a batch still OPEN expires it (as the sweep would) and sees
+-- sealed 1 with state 'expired': it takes no slot, and its caller completes the batch.
 
 local b = els_batch(KEYS, ARGV[1])
 local now = ARGV[5]

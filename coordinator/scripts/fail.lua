@@ -8,7 +8,7 @@
 -- outcome one of
 --   failed | excess | assigned or duplicate (a replay: the first outcome wins) | pending | pending_full
 --
--- Invariants: as claim.lua. A failure counts toward completion exactly like an assignment, names the
+-- Invariants: as claim.lua, the deadline included. A failure counts toward completion exactly like an assignment, names the
 -- slot it consumed, and is idempotent per submission.
 
 local b = els_batch(KEYS, ARGV[1])

@@ -85,11 +85,20 @@ local function els_park(b, submission_id, entry, ttl_ms, cap)
   return els_reply('pending', nil, nil, false, false, nil)
 end
 
+-- OPEN -> EXPIRED, as expire.lua does it, for a batch whose deadline passed before the sweep came.
+local function els_close_expired(b, now)
+  redis.call('HSET', b.hash, 'state', 'expired', 'closed_as', 'expired', 'state_ms', now)
+  redis.call('ZREM', b.deadlines, b.id)
+  redis.call('ZADD', b.stuck, now, b.id)
+end
+
 -- The one slot-consuming step behind claim, fail and registration's replay of parked entries.
 -- kind is 'claim' (content_hash, payload) or 'fail' (code, detail); m is what els_take_fields
--- read (state, expected, assigned, failed, the submission's record, the content's holder).
--- Order: a recorded submission replays its first outcome; content already holding a slot is a
--- DUPLICATE; a batch that is not OPEN records EXCESS; otherwise the next slot in order is consumed.
+-- read (state, expected, assigned, failed, the submission's record, the content's holder, deadline).
+-- Order: a recorded submission replays its first outcome; an OPEN batch past its deadline is closed
+-- as EXPIRED here (the sweep would have done it; no slot is taken after the deadline) and this caller
+-- is the one told to complete it; content already holding a slot is a DUPLICATE; a batch that is not
+-- OPEN records EXCESS; otherwise the next slot in order is consumed.
 local function els_take(b, m, kind, submission_id, content_hash, payload, code, detail, at, now)
   local state, recorded, holder = m[1], m[5], m[6]
   local sub_field = 's:' .. submission_id
@@ -97,15 +106,20 @@ local function els_take(b, m, kind, submission_id, content_hash, payload, code, 
     local outcome, essay_id, slot = string.match(recorded, '^([^|]*)|([^|]*)|(-?%d+)$')
     return els_reply(outcome, essay_id, tonumber(slot), false, true, state)
   end
+  local closed = false
+  if state == 'open' and tonumber(m[7]) <= tonumber(now) then
+    els_close_expired(b, now)
+    state, closed = 'expired', true
+  end
   if kind == 'claim' and holder then
     redis.call('HSET', b.hash, sub_field, 'duplicate|' .. holder .. '|-1')
     redis.call('HINCRBY', b.hash, 'duplicates', 1)
-    return els_reply('duplicate', holder, nil, false, false, state)
+    return els_reply('duplicate', holder, nil, closed, false, state)
   end
   if state ~= 'open' then
     redis.call('HSET', b.hash, sub_field, 'excess||-1')
     redis.call('HINCRBY', b.hash, 'excess', 1)
-    return els_reply('excess', nil, nil, false, false, state)
+    return els_reply('excess', nil, nil, closed, false, state)
   end
   local expected, assigned, failed = tonumber(m[2]), tonumber(m[3]), tonumber(m[4])
   local slot = assigned + failed -- slots are consumed strictly in order
@@ -132,7 +146,7 @@ end
 -- Read what els_take needs in one HMGET; nil when the batch does not exist.
 local function els_take_fields(b, submission_id, content_hash)
   local m = redis.call('HMGET', b.hash, 'state', 'expected', 'assigned', 'failed',
-    's:' .. submission_id, 'h:' .. (content_hash or ''))
+    's:' .. submission_id, 'h:' .. (content_hash or ''), 'deadline_ms')
   if not m[1] then
     return nil
   end

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 import redis
 from celery.worker.worker import WorkController
 from sqlalchemy import func, select
@@ -115,3 +117,14 @@ def test_waiting_messages_counts_what_waits_in_the_queue(redis_client: redis.Red
     assert waiting_messages(settings) == 0  # never declared
     redis_client.lpush(settings.queue, b"{}", b"{}", b"{}")
     assert waiting_messages(settings) == 3
+
+
+def test_an_upload_after_the_deadline_closes_the_batch_without_a_sweep(els_worker: WorkController) -> None:
+    runtime = get_runtime()
+    batch_id = register_batch(runtime, 2, deadline_seconds=1)
+    time.sleep(1.1)
+    submit(runtime, batch_id, "late.txt", ESSAYS[0].encode())
+    status = wait_for_state(runtime, batch_id, BatchState.DONE)
+    assert (status.closed_as, status.assigned, status.excess) == (BatchState.EXPIRED, 0, 1)
+    assert status.missing_essay_ids == (f"{batch_id}-001", f"{batch_id}-002")
+    assert completed_events(runtime, batch_id) == 1

@@ -134,3 +134,35 @@ def test_a_batch_of_failures_alone_still_seals(coordinator: Coordinator) -> None
     register(coordinator, "b1", 2)
     coordinator.fail("b1", "s1", "BAD", "x", NOW)
     assert coordinator.fail("b1", "s2", "BAD", "y", NOW).sealed
+
+
+def test_a_claim_at_the_deadline_expires_the_open_batch_and_takes_no_slot(coordinator: Coordinator) -> None:
+    register(coordinator, "b1", 3, deadline_ms=NOW + 1000)
+    coordinator.claim("b1", "s1", "h1", "{}", NOW)
+    late = coordinator.claim("b1", "s2", "h2", "{}", NOW + 1000)
+    assert (late.outcome, late.essay_id, late.sealed, late.state) == (
+        Outcome.EXCESS,
+        None,
+        True,
+        BatchState.EXPIRED,
+    )
+    later = coordinator.fail("b1", "s3", "BAD", "x", NOW + 2000)
+    assert (later.outcome, later.sealed) == (Outcome.EXCESS, False)  # only the closing call is told
+    status = coordinator.status("b1")
+    assert status is not None and status.closed_as is BatchState.EXPIRED
+    assert (status.assigned, status.excess, status.missing_essay_ids) == (1, 2, ("b1-002", "b1-003"))
+    assert status.state_changed_ms == NOW + 1000
+    assert coordinator.expire_due(NOW + 5000, 10) == []  # the sweep finds nothing left to expire
+    assert [stuck.batch_id for stuck in coordinator.rekick_stuck(NOW + 5000, 1000, 10)] == ["b1"]
+
+
+def test_a_duplicate_at_the_deadline_also_expires_the_batch(coordinator: Coordinator) -> None:
+    register(coordinator, "b1", 3, deadline_ms=NOW + 1000)
+    coordinator.claim("b1", "s1", "h1", "{}", NOW)
+    again = coordinator.claim("b1", "s2", "h1", "{}", NOW + 1000)
+    assert (again.outcome, again.essay_id, again.sealed, again.state) == (
+        Outcome.DUPLICATE,
+        "b1-001",
+        True,
+        BatchState.EXPIRED,
+    )

@@ -155,7 +155,8 @@ def race(index: int, barrier: Barrier, settings: Settings) -> list[RaceReport]:
         closed = False
         claim_outcome = None
         if index == 0:
-            result = coordinator.claim(batch_id, "last", "last-content", "{}", now)
+            # Just before the deadline by its own clock, while the sweep's clock has reached it.
+            result = coordinator.claim(batch_id, "last", "last-content", "{}", now - 1)
             closed, claim_outcome = result.sealed, result.outcome
         elif index == 1:
             closed = any(batch.batch_id == batch_id for batch in coordinator.expire_due(now, 1000))

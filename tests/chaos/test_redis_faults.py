@@ -1,8 +1,8 @@
 """Redis goes away in the middle of a run: killed and restarted at once, or down for a few seconds.
 
-Redis runs as docker-compose.yml runs it (append-only file, fsync every second). A SIGKILLed redis-server
-has already written every acknowledged command to the file, so the restart replays all of it: batch
-state, queued and unacknowledged messages. Workers and the test process reconnect; tasks that hit the
+Redis runs as docker-compose.yml runs it (append-only file, fsync every second), so the restart replays
+the batch state and the queued and unacknowledged messages. Workers and the test process reconnect, or a
+worker exits on the broken connection and is started again as its supervisor would; tasks that hit the
 outage retry, and whatever message the outage cost is recovered by the broker's redelivery or the sweep.
 The end state is checked as strictly as after the chaos run.
 """
@@ -77,9 +77,18 @@ def test_redis_restart_or_outage_mid_run_loses_nothing(
     quarter = sum(workload.expected.values()) // 4
     outage = RedisOutage(chaos_redis, lambda: slots_taken(chaos_runtime, workload) >= quarter, down_for)
     started = time.monotonic()
+    restarted = 0
     with WorkerFleet(chaos_settings, tmp_path, size=2, concurrency=2) as fleet:
+
+        def tick(elapsed: float) -> None:
+            nonlocal restarted
+            outage(elapsed)
+            # A worker may exit on the broken connection (Celery's "Unrecoverable error"); its supervisor
+            # starts it again, as compose does for the worker service.
+            restarted += fleet.restart_exited()
+
         try:
-            driven = drive(chaos_runtime, workload, outage, timeout=300.0)
+            driven = drive(chaos_runtime, workload, tick, timeout=300.0)
         except AssertionError as error:
             raise AssertionError(f"{error}\n{fleet.log_tails()}") from error
     elapsed = time.monotonic() - started
@@ -93,6 +102,7 @@ def test_redis_restart_or_outage_mid_run_loses_nothing(
                 "seed": chaos_seed,
                 "down_for": down_for,
                 "outage_at": round(outage.at, 1),
+                "workers_restarted": restarted,
                 "seconds": round(elapsed, 1),
                 "resubmitted_by_sweep": driven.resubmitted,
                 **end.as_dict(),

@@ -150,6 +150,13 @@ class WorkerFleet:
         for worker in self.workers:
             worker.stop()
 
+    def restart_exited(self) -> int:
+        """Start again every worker whose process exited, as compose's `restart: unless-stopped` does."""
+        exited = [worker for worker in self.workers if not worker.alive]
+        for worker in exited:
+            worker.start()
+        return len(exited)
+
     def log_tails(self) -> str:
         """Every worker's last log lines."""
         return "\n".join(f"--- {worker.name}\n{worker.log_tail()}" for worker in self.workers)

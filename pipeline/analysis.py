@@ -13,7 +13,7 @@ from db.essays import (
     start_analysis,
 )
 from db.session import unit_of_work
-from els.errors import ElsError, NotFoundError
+from els.errors import ElsError, NotFoundError, RetryLaterError
 from els.runtime import Runtime
 from essays.analysis import analyse_text
 from essays.lifecycle import EssayState
@@ -32,6 +32,9 @@ def analyse_essay(runtime: Runtime, essay_id: str) -> AnalysisOutcome:
             return AnalysisOutcome(
                 essay_id=essay_id, ok=essay.state is EssayState.ANALYSED, code=essay.error_code
             )
+        if essay.state is EssayState.AWAITING:
+            # Redis assigned the slot, but the settle that mirrors it into SQL has not landed yet.
+            raise RetryLaterError(f"essay {essay_id} is assigned but not yet stored")
         batch = load_batch(session, essay.batch_id)
         language = batch.record.language if batch is not None else runtime.settings.default_language
         start_analysis(session, essay_id)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 
-from coordinator import BatchStatus, now_ms
+from coordinator import BatchStatus, Outcome, now_ms
 from db.batches import write_report
 from db.essays import EssayRecord, list_batch_essays
 from db.session import unit_of_work
@@ -40,20 +40,25 @@ def finalize_batch(runtime: Runtime, batch_id: str) -> bool:
 
 
 def report_for(status: BatchStatus, essays: list[EssayRecord]) -> BatchReport:
-    """The batch report from the live counts and each slot's stored outcome."""
+    """The batch report: how each slot was consumed comes from Redis, each analysis from SQL.
+
+    Redis decides a slot before SQL mirrors it, and a mirror can lag (a settle retrying through an outage)
+    while the batch seals on another slot, so SQL alone could still show a failed slot as awaiting.
+    """
+    stored = {essay.essay_id: essay for essay in essays}
     analysed: list[AnalysedEssay] = []
     failed: list[EssayFailure] = []
     analysis_failed: list[EssayFailure] = []
-    missing: list[str] = []
-    for essay in essays:
-        if essay.state is EssayState.ANALYSED and essay.analysis is not None:
+    for record in status.records:
+        if record.outcome is Outcome.FAILED:
+            failed.append(EssayFailure(record.essay_id, record.code or "", record.detail or ""))
+            continue
+        essay = stored.get(record.essay_id)
+        if essay is not None and essay.state is EssayState.ANALYSED and essay.analysis is not None:
             analysed.append(AnalysedEssay(essay.essay_id, EssayAnalysis.from_json(essay.analysis)))
-        elif essay.state is EssayState.FAILED:
-            failed.append(EssayFailure(essay.essay_id, essay.error_code or "", essay.error_detail or ""))
-        elif essay.state is EssayState.MISSING:
-            missing.append(essay.essay_id)
         else:
-            code = essay.error_code or "ANALYSIS_NOT_RUN"
-            analysis_failed.append(EssayFailure(essay.essay_id, code, essay.error_detail or ""))
+            code = (essay.error_code if essay else None) or "ANALYSIS_NOT_RUN"
+            detail = (essay.error_detail if essay else None) or ""
+            analysis_failed.append(EssayFailure(record.essay_id, code, detail))
     facts = BatchFacts(status.batch_id, status.expected, excess=status.excess, duplicates=status.duplicates)
-    return build_report(facts, analysed, failed, analysis_failed, missing)
+    return build_report(facts, analysed, failed, analysis_failed, list(status.missing_essay_ids))

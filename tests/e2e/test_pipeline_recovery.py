@@ -128,3 +128,25 @@ def test_an_upload_after_the_deadline_closes_the_batch_without_a_sweep(els_worke
     assert (status.closed_as, status.assigned, status.excess) == (BatchState.EXPIRED, 0, 1)
     assert status.missing_essay_ids == (f"{batch_id}-001", f"{batch_id}-002")
     assert completed_events(runtime, batch_id) == 1
+
+
+def test_the_report_takes_slot_outcomes_from_redis_while_sql_lags(els_worker: WorkController) -> None:
+    runtime = get_runtime()
+    batch_id = register_batch(runtime, 2)
+    lagging = submit(runtime, batch_id, "empty.txt", b"", enqueue=False)
+    # Redis records the failure; the settle that would mirror it into SQL has not landed (it retries).
+    runtime.coordinator.fail(batch_id, lagging, "EMPTY_CONTENT", "the file is empty", now_ms())
+    submit(runtime, batch_id, "one.txt", ESSAYS[0].encode())
+    wait_for_state(runtime, batch_id, BatchState.DONE)
+    with unit_of_work(runtime.engine, read_only=True) as session:
+        report = load_report(session, batch_id)
+    assert report is not None
+    assert report["counts"] == {
+        "expected": 2,
+        "analysed": 1,
+        "failed": 1,
+        "analysis_failed": 0,
+        "missing": 0,
+        "excess": 0,
+        "duplicates": 0,
+    }

@@ -12,7 +12,9 @@ from worker.app import create_app
 
 
 def test_a_bound_enqueue_publishes_through_its_app_from_another_thread() -> None:
+    previous = get_current_app()
     app = create_app(Settings(queue="queue-of-this-app"))
+    previous.set_current()  # creating an app makes it current in this thread; later tests need theirs
     seen: list[str] = []
 
     def record_queue() -> None:

@@ -39,11 +39,10 @@ def process_submission(
         submission = load_submission(session, submission_id)
         if submission is None or submission.batch_id != batch_id:
             raise NotFoundError(f"submission {submission_id} of batch {batch_id} is not stored")
-        if submission.state not in (SubmissionState.RECEIVED, SubmissionState.PROCESSING):
-            # Redelivered after it was settled: hand the settled facts on again; settling is idempotent.
-            return settled_outcome(submission, correlation_id)
-        if submission.content_hash is not None:
-            # Processed before (a retry, or a redelivery before the claim): only the claim is left.
+        unsettled = submission.state in (SubmissionState.RECEIVED, SubmissionState.PROCESSING)
+        if not unsettled or submission.content_hash is not None:
+            # Settled already, or processed and not yet claimed (a retry, a redelivery): hand the recorded
+            # facts on again; settling is idempotent.
             return settled_outcome(submission, correlation_id)
         mark_processing(session, submission_id)
     try:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, select
 from sqlalchemy.orm import Session
 
 from db.clock import stamp
@@ -214,6 +214,12 @@ class StaleSubmission:
     correlation_id: str
 
 
+def has_stale_submissions(session: Session, untouched_since: datetime) -> bool:
+    """Whether any unsettled submission was last touched before `untouched_since` (a read, no lock)."""
+    found = session.scalar(select(Submission.submission_id).where(*_stale(untouched_since)).limit(1))
+    return found is not None
+
+
 def claim_stale_submissions(
     session: Session, untouched_since: datetime, limit: int, *, at: datetime | None = None
 ) -> list[StaleSubmission]:
@@ -222,10 +228,9 @@ def claim_stale_submissions(
     Each one's clock restarts at `at`, so the next sweep waits as long again before handing it out twice;
     rows another sweep holds are skipped.
     """
-    unsettled = (SubmissionState.RECEIVED.value, SubmissionState.PROCESSING.value)
     rows = session.scalars(
         select(Submission)
-        .where(Submission.state.in_(unsettled), Submission.updated_at < untouched_since)
+        .where(*_stale(untouched_since))
         .order_by(Submission.updated_at)
         .limit(limit)
         .with_for_update(skip_locked=True)
@@ -234,3 +239,8 @@ def claim_stale_submissions(
     for row in rows:
         row.updated_at = touched
     return [StaleSubmission(row.batch_id, row.submission_id, row.correlation_id) for row in rows]
+
+
+def _stale(untouched_since: datetime) -> tuple[ColumnElement[bool], ...]:
+    unsettled = (SubmissionState.RECEIVED.value, SubmissionState.PROCESSING.value)
+    return (Submission.state.in_(unsettled), Submission.updated_at < untouched_since)

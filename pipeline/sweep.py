@@ -5,12 +5,13 @@ submissions whose processing message was lost (a broker can drop a message a cra
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from coordinator import now_ms
 from db.session import unit_of_work
-from db.submissions import StaleSubmission, claim_stale_submissions
+from db.submissions import StaleSubmission, claim_stale_submissions, has_stale_submissions
 from els import metrics
 from els.runtime import Runtime
 
@@ -32,11 +33,14 @@ class SweepResult:
         return tuple(dict.fromkeys((*self.expired, *self.rekicked)))
 
 
-def sweep(runtime: Runtime, now: int | None = None, *, resubmit: bool = True) -> SweepResult:
+def sweep(
+    runtime: Runtime, now: int | None = None, *, queue_idle: Callable[[], bool] = lambda: True
+) -> SweepResult:
     """One bounded sweep; skipped when another sweep holds the lock (two beats are safe either way).
 
-    With `resubmit`, a submission still unsettled after both `stuck_after_seconds` and the broker's
-    visibility timeout (after which the broker itself would have redelivered it) is handed out again.
+    A submission still unsettled after both `stuck_after_seconds` and the broker's visibility timeout
+    (after which the broker itself would have redelivered it) is handed out again, if `queue_idle()`
+    says no message waits (asked only when such a submission exists).
     """
     settings = runtime.settings
     lock = runtime.redis.lock(
@@ -52,13 +56,7 @@ def sweep(runtime: Runtime, now: int | None = None, *, resubmit: bool = True) ->
         stuck = runtime.coordinator.rekick_stuck(
             at, settings.stuck_after_seconds * 1000, settings.sweep_limit
         )
-        stale: list[StaleSubmission] = []
-        if resubmit:
-            patience = max(settings.stuck_after_seconds, settings.visibility_timeout) * 1000
-            with unit_of_work(runtime.engine) as session:
-                stale = claim_stale_submissions(
-                    session, _utc(at - patience), settings.sweep_limit, at=_utc(at)
-                )
+        stale = _claim_stale(runtime, at, queue_idle)
     finally:
         lock.release()
     metrics.EXPIRIES.inc(len(expired))
@@ -77,6 +75,19 @@ def sweep(runtime: Runtime, now: int | None = None, *, resubmit: bool = True) ->
         rekicked=tuple(batch.batch_id for batch in stuck),
         resubmitted=tuple(stale),
     )
+
+
+def _claim_stale(runtime: Runtime, at: int, queue_idle: Callable[[], bool]) -> list[StaleSubmission]:
+    # A read first: most sweeps find nothing stale and need neither the write lock nor the broker.
+    settings = runtime.settings
+    untouched_since = _utc(at - max(settings.stuck_after_seconds, settings.visibility_timeout) * 1000)
+    with unit_of_work(runtime.engine, read_only=True) as session:
+        if not has_stale_submissions(session, untouched_since):
+            return []
+    if not queue_idle():
+        return []
+    with unit_of_work(runtime.engine) as session:
+        return claim_stale_submissions(session, untouched_since, settings.sweep_limit, at=_utc(at))
 
 
 def _utc(at_ms: int) -> datetime:

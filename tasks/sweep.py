@@ -36,7 +36,7 @@ def sweep_and_dispatch(runtime: Runtime, now: int | None = None) -> SweepResult:
     Stale submissions are looked for only while no message waits in the queue: behind a backlog an
     untouched submission is most likely still queued, and sending it again would only grow the backlog.
     """
-    result = sweep(runtime, now, resubmit=waiting_messages(runtime.settings) == 0)
+    result = sweep(runtime, now, queue_idle=lambda: waiting_messages(runtime.settings) == 0)
     for batch_id in result.to_complete:
         dispatch_completion(batch_id)
     for stale in result.resubmitted:

@@ -129,6 +129,7 @@ def follow_until_done(runtime: Runtime, batch_id: str, console: Console, timeout
     columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
     with Progress(*columns, console=console, transient=False) as progress:
         task = progress.add_task("slots accounted for", total=None)
+        next_sweep = time.monotonic()
         while True:
             status = runtime.coordinator.status(batch_id)
             if status is None:
@@ -145,5 +146,7 @@ def follow_until_done(runtime: Runtime, batch_id: str, console: Console, timeout
                 raise ElsError(
                     f"batch {batch_id} did not finish within {timeout:.0f} s (state {status.state})"
                 )
-            sweep_and_dispatch(runtime)
+            if time.monotonic() >= next_sweep:
+                next_sweep = time.monotonic() + 1.0
+                sweep_and_dispatch(runtime)
             time.sleep(0.1)

@@ -101,7 +101,7 @@ def test_a_lost_processing_message_is_resubmitted_by_the_sweep_once_stale(els_wo
     assert submission_id not in {stale.submission_id for stale in resubmitted}  # not stale yet
     patience_ms = max(runtime.settings.stuck_after_seconds, runtime.settings.visibility_timeout) * 1000
     later = now_ms() + patience_ms + 1000
-    assert sweep(runtime, later, resubmit=False).resubmitted == ()  # what a backlog in the queue does
+    assert sweep(runtime, later, queue_idle=lambda: False).resubmitted == ()  # a backlog in the queue
     resubmitted = sweep_and_dispatch(runtime, later).resubmitted
     assert submission_id in {stale.submission_id for stale in resubmitted}
     status = wait_for_state(runtime, batch_id, BatchState.DONE)

@@ -1,7 +1,8 @@
 """Celery configuration for ELS, built from `els.settings.Settings`.
 
-`celery -A worker ...` loads the app in `worker/app.py`, which applies `build(Settings())`. Every value is
-chosen for at-least-once delivery with idempotent tasks; the comment above each says why it is set.
+`celery -A worker ...` loads the app in `worker/`, which applies `build(settings)` through
+`tasks.app.create_app`. Importing this module has no side effects. Every value is chosen for
+at-least-once delivery with idempotent tasks; the comment above each says why it is set.
 """
 
 from __future__ import annotations
@@ -87,6 +88,3 @@ def build(settings: Settings) -> dict[str, object]:
         # Beat wakes often enough to notice schedule changes; interval schedules only (no DST).
         "beat_max_loop_interval": 5,
     }
-
-
-globals().update(build(Settings()))

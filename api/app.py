@@ -1,72 +1,35 @@
-"""The composition root of the HTTP API: `create_app(settings)` builds the app, its lifespan the clients."""
+"""The HTTP API: `create_app(settings)` builds the app; its lifespan builds the runtime and closes it."""
 
 from __future__ import annotations
 
-import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-import redis
-import redis.asyncio
+import anyio.to_thread
 from fastapi import FastAPI
-from redis.asyncio.cluster import RedisCluster
 
 from api import batches, essays, ops
 from api.errors import install_error_handlers
 from api.middleware import RequestGuard
-from api.state import ApiState
-from coordinator import AsyncCoordinator, check_eviction_policy_async
-from db.engine import create_db_engine
-from els.intake import Intake
-from els.runtime import async_redis_client
+from bootstrap import build_runtime
 from els.settings import Settings
-from tasks.enqueue import enqueue_registration_followup, enqueue_submission, through
-from worker.app import create_app as create_celery_app
+from services.health import warn_if_redis_may_evict
 
 API_VERSION = "1.0.0"
 
-log = logging.getLogger(__name__)
-
-
-async def warn_if_redis_may_evict(client: redis.asyncio.Redis | RedisCluster) -> None:
-    """Log loudly at start-up when Redis could evict live batch state; /readyz reports reachability."""
-    try:
-        warning = await check_eviction_policy_async(client)
-    except redis.RedisError as error:
-        log.warning("could not check Redis's eviction policy at start-up: %s", error)
-        return
-    if warning:
-        log.error("REDIS MAY EVICT LIVE BATCH STATE: %s", warning)
-
 
 def create_app(settings: Settings) -> FastAPI:
-    """The ELS HTTP API for `settings`; clients are built when the lifespan starts and closed after."""
+    """The ELS HTTP API for `settings`; the runtime is built when the lifespan starts and closed after."""
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        client = async_redis_client(settings)
-        engine = create_db_engine(settings.database_url)
-        celery = create_celery_app(settings)
-        coordinator = AsyncCoordinator.from_settings(settings, client)
-        await warn_if_redis_may_evict(client)
-        app.state.els = ApiState(
-            settings=settings,
-            redis=client,
-            engine=engine,
-            celery=celery,
-            intake=Intake(
-                settings=settings,
-                engine=engine,
-                coordinator=coordinator,
-                enqueue_submission=through(celery, enqueue_submission),
-                enqueue_registration_followup=through(celery, enqueue_registration_followup),
-            ),
-        )
+        runtime = build_runtime(settings)
+        await anyio.to_thread.run_sync(warn_if_redis_may_evict, runtime)
+        app.state.els = runtime
         try:
             yield
         finally:
-            await client.aclose()
-            engine.dispose()
+            runtime.close()
 
     app = FastAPI(
         title="ELS — Essay Lifecycle Service",

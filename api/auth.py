@@ -10,8 +10,8 @@ from typing import Annotated
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
-from api.errors import UnauthorizedError
-from api.state import api_state
+from api.state import runtime_of
+from els.errors import UnauthorizedError
 
 bearer = HTTPBearer(auto_error=False, description="A token whose sha256 hex digest is in ELS_API_TOKENS.")
 
@@ -33,7 +33,7 @@ def current_owner(
     """The owner the request acts as; UnauthorizedError without a known bearer token."""
     if credentials is None or credentials.scheme.lower() != "bearer":
         raise UnauthorizedError("a bearer token is required")
-    owner = owner_of_token(credentials.credentials, api_state(request).settings.api_tokens)
+    owner = owner_of_token(credentials.credentials, runtime_of(request).settings.api_tokens)
     if owner is None:
         raise UnauthorizedError("the bearer token is not valid")
     return owner

@@ -12,32 +12,26 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException
 
-from els.errors import ConflictError, ElsError, InvalidInputError, NotFoundError
-from els.intake_errors import PayloadTooLargeError, UnsupportedMediaTypeError
-from essays.lifecycle import InvalidTransitionError
+from els.errors import (
+    ConflictError,
+    ElsError,
+    InvalidInputError,
+    NotFoundError,
+    NotReadyError,
+    PayloadTooLargeError,
+    UnauthorizedError,
+    UnsupportedMediaTypeError,
+)
 
 logger = logging.getLogger(__name__)
 
 ErrorDetails = dict[str, str | int | None]
 
 
-class UnauthorizedError(ElsError):
-    """No bearer token, or one ELS does not know."""
-
-    code = "UNAUTHORIZED"
-
-
-class NotReadyError(ElsError):
-    """A dependency (Redis, the database or the broker) does not answer."""
-
-    code = "NOT_READY"
-
-
 _STATUS: tuple[tuple[type[ElsError], int], ...] = (
     (UnauthorizedError, 401),
     (NotFoundError, 404),
     (ConflictError, 409),
-    (InvalidTransitionError, 409),
     (PayloadTooLargeError, 413),
     (UnsupportedMediaTypeError, 415),
     (InvalidInputError, 422),

@@ -14,7 +14,7 @@ from starlette.datastructures import Headers, MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from api.errors import error_response
-from els.intake_errors import PayloadTooLargeError
+from els.errors import PayloadTooLargeError
 from els.logs import log_context
 
 logger = logging.getLogger(__name__)

@@ -1,34 +1,16 @@
-"""The app's typed container of clients, built in the lifespan and kept on `app.state`."""
+"""The app's runtime, built in the lifespan and kept on `app.state`."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
-import redis.asyncio
-from celery import Celery
 from fastapi import Request
-from redis.asyncio.cluster import RedisCluster
-from sqlalchemy import Engine
 
 from els.errors import ConfigurationError
-from els.intake import Intake
-from els.settings import Settings
+from services.runtime import Runtime
 
 
-@dataclass(frozen=True)
-class ApiState:
-    """Everything a request handler reaches the outside world through."""
-
-    settings: Settings
-    redis: redis.asyncio.Redis | RedisCluster
-    engine: Engine
-    celery: Celery
-    intake: Intake
-
-
-def api_state(request: Request) -> ApiState:
-    """The running app's container; ConfigurationError before the lifespan has built it."""
-    state = getattr(request.app.state, "els", None)
-    if not isinstance(state, ApiState):
+def runtime_of(request: Request) -> Runtime:
+    """The running app's runtime; ConfigurationError before the lifespan has built it."""
+    runtime = getattr(request.app.state, "els", None)
+    if not isinstance(runtime, Runtime):
         raise ConfigurationError("the API's clients are not built: is the lifespan running?")
-    return state
+    return runtime

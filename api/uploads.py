@@ -7,10 +7,9 @@ from pydantic import ValidationError
 from starlette.datastructures import UploadFile
 
 from api.schemas import TextEssay
-from els.errors import InvalidInputError
-from els.intake import Upload
-from els.intake_errors import PayloadTooLargeError, UnsupportedMediaTypeError
+from els.errors import InvalidInputError, PayloadTooLargeError, UnsupportedMediaTypeError
 from els.settings import Settings
+from services.intake import Upload
 
 MAX_FILES = 100
 _CHUNK = 64 * 1024

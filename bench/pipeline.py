@@ -28,14 +28,13 @@ if not __package__:
 import celery
 import redis
 
+import bootstrap
 from coordinator import BatchState
 from db.migrate import upgrade
-from els.intake import BatchRequest, Upload
-from els.intake_sync import register_batch, submit_essays
-from els.runtime import configure_runtime
 from els.settings import Settings
+from services.intake import BatchRequest, Upload, register_batch, submit_essays
+from tasks.app import create_app
 from tasks.health import ping
-from worker.app import create_app
 
 WORDS = (
     *("river", "library", "bicycle", "garden", "science", "music"),
@@ -77,8 +76,9 @@ def main() -> None:
         )
         upgrade(settings.database_url)
         app = create_app(settings)
-        app.set_current()
-        runtime = configure_runtime(settings)
+        app.set_current()  # the no-op baseline sends `ping` through the current app
+        runtime = bootstrap.build_runtime(settings, app)
+        bootstrap.install(runtime)
         env = {
             **os.environ,
             **{

@@ -8,7 +8,6 @@ argument and reply. See docs/coordinator.md.
 from coordinator.async_runner import AsyncCoordinator
 from coordinator.clock import now_ms
 from coordinator.config import CoordinatorConfig, config_from_settings
-from coordinator.errors import BatchConflictError, EssayIdTakenError
 from coordinator.eviction import check_eviction_policy, check_eviction_policy_async
 from coordinator.fingerprint import registration_fingerprint
 from coordinator.keys import KeySpace, shard_of
@@ -29,6 +28,7 @@ from coordinator.model import (
     StuckBatch,
 )
 from coordinator.sync_runner import Coordinator
+from els.errors import BatchConflictError, EssayIdTakenError
 
 __all__ = [
     "AsyncCoordinator",

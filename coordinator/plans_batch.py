@@ -11,7 +11,6 @@ from coordinator import narrow
 from coordinator import validation as check
 from coordinator.calls import Done, Plan, ScriptCall, ScriptName
 from coordinator.config import CoordinatorConfig
-from coordinator.errors import BatchConflictError, EssayIdTakenError
 from coordinator.keys import active_member, owner_member
 from coordinator.model import BatchStatus, FinalizeTicket, RegisterResult, SlotResult
 from coordinator.replies import (
@@ -22,7 +21,7 @@ from coordinator.replies import (
     parse_status,
     parse_ticket,
 )
-from els.errors import InvalidInputError
+from els.errors import BatchConflictError, EssayIdTakenError, InvalidInputError
 
 
 def generated_essay_ids(batch_id: str, count: int) -> tuple[str, ...]:

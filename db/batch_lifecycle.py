@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from enum import StrEnum
 
-from essays.lifecycle import InvalidTransitionError
+from els.errors import InvalidTransitionError
 
 
 class BatchState(StrEnum):

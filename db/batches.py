@@ -14,7 +14,7 @@ from db.clock import stamp
 from db.models import Batch, Essay
 from db.outbox import add_event
 from db.writes import insert_ignore
-from els.errors import ConflictError, InvalidInputError, NotFoundError
+from els.errors import ConflictError, InvalidInputError, InvalidTransitionError, NotFoundError
 from els.events import (
     BatchCompleted,
     BatchCompletedData,
@@ -26,7 +26,7 @@ from els.events import (
     BatchSealedData,
 )
 from els.jsontypes import JsonObject
-from essays.lifecycle import EssayState, InvalidTransitionError, advance_essay
+from essays.lifecycle import EssayState, advance_essay
 
 
 @dataclass(frozen=True)

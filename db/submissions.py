@@ -12,9 +12,9 @@ from db.clock import stamp
 from db.contents import load_content, store_content
 from db.models import Batch, Submission
 from db.writes import insert_ignore
-from els.errors import ConflictError, NotFoundError
+from els.errors import ConflictError, InvalidTransitionError, NotFoundError
 from els.jsontypes import JsonObject
-from essays.lifecycle import InvalidTransitionError, SubmissionState, advance_submission
+from essays.lifecycle import SubmissionState, advance_submission
 
 
 @dataclass(frozen=True)

@@ -1,8 +1,14 @@
-"""The one error hierarchy: every error ELS raises on purpose has a stable `code`."""
+"""The one error hierarchy: every error ELS raises on purpose has a stable `code`.
+
+Edges translate these once: the API to an HTTP status (`api/errors.py`), tasks to a failure record.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
+from enum import StrEnum
+
+Details = Mapping[str, str | int | None]
 
 
 class ElsError(Exception):
@@ -10,7 +16,7 @@ class ElsError(Exception):
 
     code = "ELS_ERROR"
 
-    def __init__(self, message: str, *, details: Mapping[str, str | int | None] | None = None) -> None:
+    def __init__(self, message: str, *, details: Details | None = None) -> None:
         super().__init__(message)
         self.message = message
         self.details: dict[str, str | int | None] = dict(details or {})
@@ -19,10 +25,19 @@ class ElsError(Exception):
         return f"[{self.code}] {self.message}"
 
 
+# Caller mistakes.
+
+
 class InvalidInputError(ElsError):
     """A caller sent something ELS will not accept (bad id, count out of range, malformed body)."""
 
     code = "INVALID_INPUT"
+
+
+class UnauthorizedError(ElsError):
+    """No bearer token, or one ELS does not know."""
+
+    code = "UNAUTHORIZED"
 
 
 class NotFoundError(ElsError):
@@ -31,16 +46,76 @@ class NotFoundError(ElsError):
     code = "NOT_FOUND"
 
 
+class PayloadTooLargeError(ElsError):
+    """An upload or request body is larger than ELS accepts."""
+
+    code = "PAYLOAD_TOO_LARGE"
+
+
+class UnsupportedMediaTypeError(ElsError):
+    """An upload is not a type ELS extracts text from."""
+
+    code = "UNSUPPORTED_TYPE"
+
+
+class UnsupportedLanguageError(ElsError):
+    """A language ELS has no spelling dictionary (and so no analysis) for."""
+
+    code = "UNSUPPORTED_LANGUAGE"
+
+
+# Conflicts with stored state.
+
+
 class ConflictError(ElsError):
-    """The request contradicts state that already exists (a conflicting replay, a finished batch)."""
+    """The request contradicts state that already exists."""
 
     code = "CONFLICT"
+
+
+class BatchConflictError(ConflictError):
+    """A batch with this id exists and was registered with a different request."""
+
+    code = "BATCH_CONFLICT"
+
+
+class EssayIdTakenError(ConflictError):
+    """An explicit essay id is already registered in another live batch."""
+
+    code = "ESSAY_ID_TAKEN"
+
+
+class BatchNotOpenError(ConflictError):
+    """The batch no longer takes submissions (sealed, expired or done)."""
+
+    code = "BATCH_NOT_OPEN"
+
+
+class BatchNotDoneError(ConflictError):
+    """The batch has no final report yet."""
+
+    code = "BATCH_NOT_DONE"
+
+
+class InvalidTransitionError(ConflictError):
+    """A state change the lifecycle does not allow."""
+
+    code = "INVALID_TRANSITION"
+
+
+# The service and its dependencies.
 
 
 class ConfigurationError(ElsError):
     """ELS is configured in a way it cannot run with."""
 
     code = "CONFIGURATION_ERROR"
+
+
+class NotReadyError(ElsError):
+    """A dependency (Redis, the database or the broker) does not answer."""
+
+    code = "NOT_READY"
 
 
 class UnexpectedReplyError(ElsError):
@@ -53,3 +128,47 @@ class RetryLaterError(ElsError):
     """A step that cannot complete yet but will (a batch still being registered); retried with backoff."""
 
     code = "RETRY_LATER"
+
+
+class PublishError(ElsError):
+    """The broker did not take an event; the outbox keeps it and tries again later."""
+
+    code = "PUBLISH_FAILED"
+
+
+# Uploads that cannot become essays.
+
+
+class RejectionCode(StrEnum):
+    """The stable reasons an upload is rejected; part of the public contract (errors, reports, events).
+
+    - EMPTY_CONTENT: the upload is empty, or its text holds no word at all.
+    - CONTENT_TOO_SHORT: fewer words than `Limits.min_words`.
+    - CONTENT_TOO_LONG: more bytes, pages or words than the limits allow (`details["limit"]` says which).
+    - UNSUPPORTED_TYPE: not plain text, Markdown, .docx or PDF (images, other archives, binary data).
+    - TEXT_EXTRACTION_FAILED: a supported type that cannot be read, or not safely: corrupt files,
+      undecodable text, archives failing the zip-bomb guards, PDFs over the time cap.
+    - ENCRYPTED_FILE: a password-protected PDF.
+    """
+
+    EMPTY_CONTENT = "EMPTY_CONTENT"
+    CONTENT_TOO_SHORT = "CONTENT_TOO_SHORT"
+    CONTENT_TOO_LONG = "CONTENT_TOO_LONG"
+    UNSUPPORTED_TYPE = "UNSUPPORTED_TYPE"
+    TEXT_EXTRACTION_FAILED = "TEXT_EXTRACTION_FAILED"
+    ENCRYPTED_FILE = "ENCRYPTED_FILE"
+
+
+class EssayRejectedError(ElsError):
+    """An upload that cannot become an essay; `code` is the specific `RejectionCode` value."""
+
+    code = "ESSAY_REJECTED"
+
+    def __init__(
+        self, rejection: RejectionCode | str, message: str, *, details: Details | None = None
+    ) -> None:
+        super().__init__(message, details=details)
+        self.rejection = RejectionCode(rejection)
+        self.code = self.rejection.value
+        # `type(error)(*error.args)` is how pickle and Celery's result backends rebuild an exception.
+        self.args = (self.code, message)

@@ -16,7 +16,7 @@ import zipfile
 from enum import StrEnum
 from pathlib import PurePosixPath
 
-from essays.rejection import EssayRejectedError, RejectionCode
+from els.errors import EssayRejectedError, RejectionCode
 from essays.text_decoding import looks_like_text
 
 

@@ -18,7 +18,7 @@ from docx.opc.exceptions import OpcError
 from docx.table import Table
 from docx.text.paragraph import Paragraph
 
-from essays.rejection import EssayRejectedError, RejectionCode
+from els.errors import EssayRejectedError, RejectionCode
 
 # Entries smaller than this are exempt from the per-entry ratio cap: a tiny XML part of repeated
 # markup compresses far better than 100:1, and the total size cap already bounds them all.

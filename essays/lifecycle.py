@@ -11,13 +11,7 @@ from __future__ import annotations
 from enum import StrEnum
 from typing import TypeVar
 
-from els.errors import ElsError
-
-
-class InvalidTransitionError(ElsError):
-    """A state change the lifecycle does not allow."""
-
-    code = "INVALID_TRANSITION"
+from els.errors import InvalidTransitionError
 
 
 class SubmissionState(StrEnum):

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from pypdf import PasswordType, PdfReader
 from pypdf.errors import DependencyError, PyPdfError
 
-from essays.rejection import EssayRejectedError, RejectionCode
+from els.errors import EssayRejectedError, RejectionCode
 
 # pypdf raises more than its own errors on malformed files; these are the ones seen in practice.
 _MALFORMED = (

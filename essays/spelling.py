@@ -16,7 +16,7 @@ from collections.abc import Iterable
 
 from spellchecker import SpellChecker
 
-from els.errors import ElsError
+from els.errors import UnsupportedLanguageError
 
 SUPPORTED_LANGUAGES = frozenset(SpellChecker.languages())
 
@@ -37,12 +37,6 @@ _DIGIT = re.compile(r"\d")
 
 _checkers: dict[str, SpellChecker] = {}
 _checkers_lock = threading.Lock()
-
-
-class UnsupportedLanguageError(ElsError):
-    """A language ELS has no spelling dictionary (and so no analysis) for."""
-
-    code = "UNSUPPORTED_LANGUAGE"
 
 
 def supported_language(tag: str) -> str:

@@ -6,7 +6,7 @@ import codecs
 
 from charset_normalizer import CharsetMatch, from_bytes
 
-from essays.rejection import EssayRejectedError, RejectionCode
+from els.errors import EssayRejectedError, RejectionCode
 
 # UTF-32 before UTF-16: the UTF-32 LE mark begins with the UTF-16 LE one.
 _BYTE_ORDER_MARKS: tuple[tuple[bytes, str], ...] = (

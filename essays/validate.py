@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from essays.rejection import EssayRejectedError, RejectionCode
+from els.errors import EssayRejectedError, RejectionCode
 
 
 @dataclass(frozen=True)

@@ -20,10 +20,10 @@ from celery.contrib.testing.worker import start_worker
 from celery.worker.worker import WorkController
 from sqlalchemy.engine import make_url
 
+import bootstrap
 from db.migrate import upgrade
-from els.runtime import close_runtime, configure_runtime
 from els.settings import Settings
-from worker.app import create_app
+from tasks.app import create_app
 
 REDIS_URL = os.environ.get("ELS_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
 POSTGRES_URL = os.environ.get("ELS_TEST_DATABASE_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
@@ -112,9 +112,9 @@ def celery_app(worker_settings: Settings) -> Iterator[Celery]:
     app = create_app(worker_settings)
     app.set_current()
     app.set_default()
-    configure_runtime(worker_settings)
+    bootstrap.install(bootstrap.build_runtime(worker_settings, app))
     yield app
-    close_runtime()
+    bootstrap.install(None)
 
 
 @pytest.fixture(scope="session")

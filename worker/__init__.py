@@ -1,11 +1,16 @@
-"""The Celery worker entry point: `celery -A worker worker|beat|flower`."""
+"""The Celery worker entry point: `celery -A worker worker|beat|flower` finds `app` here.
+
+The process's settings are read once, here; each pool child builds its runtime from them after the fork.
+"""
 
 from __future__ import annotations
 
 from els.settings import Settings
-from worker import signals as signals
-from worker.app import create_app
+from tasks.app import create_app
+from worker.signals import connect_signals
 
-app = create_app(Settings())
+settings = Settings()
+app = create_app(settings)
+connect_signals(settings, app)
 
-__all__ = ["app"]
+__all__ = ["app", "settings"]

@@ -1,44 +1,55 @@
-"""Worker signals: ELS's logging, per-process clients after the fork, a loud eviction warning."""
+"""Worker signals: ELS's logging, a runtime per process after the fork, a loud eviction warning."""
 
 from __future__ import annotations
 
 import logging
 
-from celery.signals import setup_logging, worker_process_init, worker_process_shutdown, worker_ready
+from celery import Celery
+from celery.signals import (
+    setup_logging,
+    worker_init,
+    worker_process_init,
+    worker_process_shutdown,
+    worker_ready,
+)
 from prometheus_client import start_http_server
 
-from coordinator import check_eviction_policy
+import bootstrap
 from els.logs import configure_logging
-from els.runtime import close_runtime, configure_runtime, get_runtime
 from els.settings import Settings
 
 log = logging.getLogger(__name__)
 
 
-@setup_logging.connect
-def _configure_logging(**_: object) -> None:
-    # Connected, so Celery leaves the root logger to ELS: JSON lines off a terminal, with the work's ids.
-    settings = Settings()
-    configure_logging(settings.log_level, settings.log_json)
+def connect_signals(settings: Settings, app: Celery) -> None:
+    """Wire this process's worker signals to `settings` and `app`."""
 
+    @setup_logging.connect(weak=False)
+    def _configure_logging(**_: object) -> None:
+        # Connected, so Celery leaves the root logger to ELS: JSON lines off a terminal, with the work's ids.
+        configure_logging(settings.log_level, settings.log_json)
 
-@worker_process_init.connect
-def _build_runtime(**_: object) -> None:
-    # Connections must not be shared across a fork, so each child builds its own.
-    configure_runtime(Settings())
+    @worker_init.connect(weak=False)
+    def _install_runtime(**_: object) -> None:
+        # The main process runs tasks itself with the solo and threads pools. Nothing connects yet, so a
+        # prefork child inherits no socket from it.
+        bootstrap.install(bootstrap.build_runtime(settings, app))
 
+    @worker_process_init.connect(weak=False)
+    def _rebuild_runtime_after_fork(**_: object) -> None:
+        # Connections must not be shared across a fork, so each child builds its own (and leaves the
+        # inherited one alone: closing it could close sockets the parent still uses).
+        bootstrap.install(bootstrap.build_runtime(settings, app), close_previous=False)
 
-@worker_process_shutdown.connect
-def _close_runtime(**_: object) -> None:
-    close_runtime()
+    @worker_process_shutdown.connect(weak=False)
+    def _close_runtime(**_: object) -> None:
+        bootstrap.install(None)
 
-
-@worker_ready.connect
-def _check_redis(**_: object) -> None:
-    runtime = get_runtime()
-    warning = check_eviction_policy(runtime.redis)
-    if warning:
-        log.error("REDIS MAY EVICT LIVE BATCH STATE: %s", warning)
-    if runtime.settings.worker_metrics_port:
-        # Served from the worker's main process: counters are complete with `--pool threads` or solo.
-        start_http_server(runtime.settings.worker_metrics_port, addr=runtime.settings.worker_metrics_host)
+    @worker_ready.connect(weak=False)
+    def _check_redis(**_: object) -> None:
+        warning = bootstrap.installed_runtime().coordinator.eviction_warning()
+        if warning:
+            log.error("REDIS MAY EVICT LIVE BATCH STATE: %s", warning)
+        if settings.worker_metrics_port:
+            # Served from the worker's main process: counters are complete with `--pool threads` or solo.
+            start_http_server(settings.worker_metrics_port, addr=settings.worker_metrics_host)

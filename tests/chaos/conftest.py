@@ -12,13 +12,14 @@ import pytest
 from celery import Celery
 from celery._state import get_current_app
 
+from bootstrap import build_runtime
+from cli.embedded_redis import NO_PERSISTENCE, RedisServer, find_redis_server
 from db.migrate import upgrade
-from els.embedded_redis import NO_PERSISTENCE, RedisServer, find_redis_server
 from els.errors import ConfigurationError
-from els.runtime import Runtime, build_runtime
 from els.settings import Settings
+from services.runtime import Runtime
+from tasks.app import create_app
 from tests.conftest import service_missing
-from worker.app import create_app
 
 
 @pytest.fixture

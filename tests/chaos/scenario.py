@@ -26,14 +26,12 @@ from sqlalchemy import func, select
 
 from coordinator import BatchState, BatchStatus, Outcome
 from db.models import Batch, OutboxEvent, Submission
-from db.relay import relay_outbox
 from db.session import unit_of_work
-from els.publisher import publisher_from_settings
-from els.runtime import Runtime
 from essays.lifecycle import SubmissionState
-from pipeline.sweep import sweep
-from tasks.enqueue import enqueue_submission
-from tasks.sweep import sweep_and_dispatch
+from services.relay import relay_outbox
+from services.runtime import Runtime
+from services.sweep import sweep
+from tasks.publisher import KombuPublisher
 from tests.support.batches import register_batch, submit
 from tests.support.documents import make_docx, make_encrypted_pdf, make_pdf, random_binary
 from tests.support.workers import WorkerFleet
@@ -179,7 +177,7 @@ def bind_event_queue(url: str, exchange: str, queue_name: str) -> Queue:
 def drain_outbox(runtime: Runtime) -> int:
     """Publish every due outbox event from the test process; returns how many it published."""
     total = 0
-    with publisher_from_settings(runtime.settings) as publisher:
+    with KombuPublisher(runtime.settings.celery_broker_url, runtime.settings.events_exchange) as publisher:
         while True:
             result = relay_outbox(runtime.engine, publisher, limit=500)
             total += result.published
@@ -348,7 +346,7 @@ def submit_upload(runtime: Runtime, upload: Upload) -> str:
     submission_id = submit(runtime, upload.batch_id, upload.filename, upload.data, enqueue=False)
     while True:
         try:
-            enqueue_submission(upload.batch_id, submission_id, f"corr-{upload.batch_id}")
+            runtime.dispatcher.process(upload.batch_id, submission_id, f"corr-{upload.batch_id}")
             return submission_id
         except (BrokerError, redis.RedisError):
             time.sleep(0.5)
@@ -399,7 +397,7 @@ def drive(
         if now >= next_sweep:
             next_sweep = now + sweep_every
             try:
-                resubmitted += len(sweep_and_dispatch(runtime).resubmitted)
+                resubmitted += len(sweep(runtime).resubmitted)
                 if (
                     len(submissions) == len(uploads)
                     and all_done(runtime, workload.expected)

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from celery.worker.worker import WorkController
 
+from bootstrap import installed_runtime as get_runtime
 from coordinator import BatchState
-from els.runtime import get_runtime
 from tests.e2e.test_pipeline import ESSAYS, report_of, report_rows
 from tests.support.batches import register_batch, submit, wait_for_state
 from tests.support.documents import make_encrypted_pdf, make_zip_bomb_docx, random_binary

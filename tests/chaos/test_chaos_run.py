@@ -18,8 +18,8 @@ from pathlib import Path
 
 import pytest
 
-from els.runtime import Runtime
 from els.settings import Settings
+from services.runtime import Runtime
 from tests.chaos.scenario import (
     ChaosMonkey,
     bind_event_queue,

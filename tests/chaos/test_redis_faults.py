@@ -18,9 +18,9 @@ from pathlib import Path
 
 import pytest
 
-from els.embedded_redis import RedisServer
-from els.runtime import Runtime
+from cli.embedded_redis import RedisServer
 from els.settings import Settings
+from services.runtime import Runtime
 from tests.chaos.scenario import (
     Workload,
     bind_event_queue,

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from celery.worker.worker import WorkController
 
+from bootstrap import installed_runtime as get_runtime
 from coordinator import BatchState
 from db.batches import load_report
 from db.session import unit_of_work
-from els.runtime import get_runtime
 from tests.support.batches import register_batch, submit, wait_for_assigned, wait_for_state
 from tests.support.documents import make_docx, make_pdf
 

@@ -3,22 +3,26 @@
 from __future__ import annotations
 
 import time
+from dataclasses import replace
 
 import redis
+from celery import Celery
 from celery.worker.worker import WorkController
 from sqlalchemy import func, select
 
+from bootstrap import installed_runtime as get_runtime
 from coordinator import BatchState
 from coordinator.clock import now_ms
 from db.batches import load_report
 from db.models import OutboxEvent, Submission
 from db.session import unit_of_work
-from els.runtime import Runtime, get_runtime
 from els.settings import Settings
-from pipeline.process import process_submission
-from pipeline.settle import settle
-from pipeline.sweep import sweep
-from tasks.sweep import sweep_and_dispatch, waiting_messages
+from services.process import process_submission
+from services.runtime import Runtime
+from services.settle import settle
+from services.sweep import sweep
+from tasks.app import create_app
+from tasks.dispatch import CeleryDispatcher
 from tests.e2e.test_pipeline import ESSAYS
 from tests.support.batches import register_batch, submit, wait_for_assigned, wait_for_state
 
@@ -40,7 +44,7 @@ def test_deadline_expires_a_half_full_batch_and_names_missing_slots(els_worker: 
     batch_id = register_batch(runtime, 3, deadline_seconds=60)
     submit(runtime, batch_id, "one.txt", ESSAYS[0].encode())
     wait_for_assigned(runtime, batch_id, 1)
-    assert batch_id in sweep_and_dispatch(runtime, now_ms() + 120_000).to_complete
+    assert batch_id in sweep(runtime, now_ms() + 120_000).to_complete
     wait_for_state(runtime, batch_id, BatchState.DONE)
     with unit_of_work(runtime.engine, read_only=True) as session:
         report = load_report(session, batch_id)
@@ -69,9 +73,9 @@ def test_crash_between_seal_and_dispatch_is_finalized_once_by_the_sweep(els_work
     assert [result.sealed for result in results] == [False, True]
     assert runtime.coordinator.status(batch_id) is not None
     later = now_ms() + HOUR_MS
-    assert batch_id in sweep_and_dispatch(runtime, later).to_complete
+    assert batch_id in sweep(runtime, later).to_complete
     wait_for_state(runtime, batch_id, BatchState.DONE)
-    assert batch_id not in sweep_and_dispatch(runtime, later + HOUR_MS).to_complete
+    assert batch_id not in sweep(runtime, later + HOUR_MS).to_complete
     assert completed_events(runtime, batch_id) == 1
 
 
@@ -92,31 +96,40 @@ def test_redelivered_processing_after_done_changes_nothing(els_worker: WorkContr
     assert completed_events(runtime, batch_id) == 1
 
 
-def test_a_lost_processing_message_is_resubmitted_by_the_sweep_once_stale(els_worker: WorkController) -> None:
+class BackloggedDispatcher(CeleryDispatcher):
+    """The real dispatcher, but the queue always has a message waiting."""
+
+    def waiting_messages(self) -> int:
+        return 1
+
+
+def test_a_lost_processing_message_is_resubmitted_by_the_sweep_once_stale(
+    els_worker: WorkController, celery_app: Celery
+) -> None:
     runtime = get_runtime()
     batch_id = register_batch(runtime, 1, deadline_seconds=6 * 3600)  # outlives the sweeps' clock
     # Stored but never enqueued: as if the broker dropped the message a crashed worker had fetched.
     submission_id = submit(runtime, batch_id, "one.txt", ESSAYS[0].encode(), enqueue=False)
-    resubmitted = sweep_and_dispatch(runtime, now_ms()).resubmitted
+    resubmitted = sweep(runtime, now_ms()).resubmitted
     assert submission_id not in {stale.submission_id for stale in resubmitted}  # not stale yet
     patience_ms = max(runtime.settings.stuck_after_seconds, runtime.settings.visibility_timeout) * 1000
     later = now_ms() + patience_ms + 1000
-    assert sweep(runtime, later, queue_idle=lambda: False).resubmitted == ()  # a backlog in the queue
-    resubmitted = sweep_and_dispatch(runtime, later).resubmitted
+    backlogged = replace(runtime, dispatcher=BackloggedDispatcher(celery_app, runtime.settings.queue))
+    assert sweep(backlogged, later).resubmitted == ()  # a backlog in the queue
+    resubmitted = sweep(runtime, later).resubmitted
     assert submission_id in {stale.submission_id for stale in resubmitted}
     status = wait_for_state(runtime, batch_id, BatchState.DONE)
     assert status.records[0].submission_id == submission_id
     # Its clock restarted at the resubmission: the next sweep does not hand it out again.
-    assert submission_id not in {
-        s.submission_id for s in sweep_and_dispatch(runtime, later + 1000).resubmitted
-    }
+    assert submission_id not in {s.submission_id for s in sweep(runtime, later + 1000).resubmitted}
 
 
 def test_waiting_messages_counts_what_waits_in_the_queue(redis_client: redis.Redis, key_prefix: str) -> None:
     settings = Settings(queue=f"{key_prefix}:queue")
-    assert waiting_messages(settings) == 0  # never declared
+    dispatcher = CeleryDispatcher(create_app(settings), settings.queue)
+    assert dispatcher.waiting_messages() == 0  # never declared
     redis_client.lpush(settings.queue, b"{}", b"{}", b"{}")
-    assert waiting_messages(settings) == 3
+    assert dispatcher.waiting_messages() == 3
 
 
 def test_an_upload_after_the_deadline_closes_the_batch_without_a_sweep(els_worker: WorkController) -> None:

@@ -9,10 +9,9 @@ from datetime import UTC, datetime
 from coordinator import BatchState, BatchStatus
 from db.session import unit_of_work
 from db.submissions import NewSubmission, store_submission
-from els.intake import BatchRequest
-from els.intake_sync import register_batch as register
-from els.runtime import Runtime
-from tasks.enqueue import enqueue_submission
+from services.intake import BatchRequest
+from services.intake import register_batch as register
+from services.runtime import Runtime
 
 
 def register_batch(
@@ -49,7 +48,7 @@ def submit(runtime: Runtime, batch_id: str, filename: str, data: bytes, *, enque
             ),
         )
     if enqueue:
-        enqueue_submission(batch_id, submission_id, f"corr-{batch_id}")
+        runtime.dispatcher.process(batch_id, submission_id, f"corr-{batch_id}")
     return submission_id
 
 

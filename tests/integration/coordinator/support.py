@@ -9,8 +9,8 @@ from pathlib import Path
 
 import redis
 
+from cli.embedded_redis import NO_PERSISTENCE, RedisServer, free_port
 from coordinator import Coordinator, RegisterResult, registration_fingerprint
-from els.embedded_redis import NO_PERSISTENCE, RedisServer, free_port
 
 # A fixed, realistic "now": every test passes times explicitly, so none depends on the wall clock.
 NOW = 1_800_000_000_000

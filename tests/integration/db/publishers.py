@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import threading
 
-from els.publisher import OutgoingEvent, PublishError
+from els.errors import PublishError
+from services.ports import OutgoingEvent
 
 
 class RecordingPublisher:

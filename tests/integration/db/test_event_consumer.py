@@ -18,11 +18,11 @@ from db.batches import record_batch_closed, write_report
 from db.claims import record_excess, record_failure, record_slot_assigned
 from db.essays import record_analysis, start_analysis
 from db.outbox import list_events
-from db.relay import relay_outbox
 from db.session import unit_of_work
 from els.events import event_id_for, parse_event
-from els.publisher import KombuPublisher, publisher_from_settings
 from els.settings import Settings
+from services.relay import relay_outbox
+from tasks.publisher import KombuPublisher
 from tests.integration.db.builders import T0, batch_record, essay_text, processed_submission, register
 
 PERSISTENT = 2
@@ -90,7 +90,7 @@ def test_consumer_receives_every_event_of_a_batch_with_its_stable_id(
             with unit_of_work(migrated_engine) as session:
                 stored = {event.event_id for event in list_events(session, batch.batch_id)}
 
-            with publisher_from_settings(settings) as publisher:
+            with KombuPublisher(settings.celery_broker_url, settings.events_exchange) as publisher:
                 assert isinstance(publisher, KombuPublisher)
                 result = relay_outbox(migrated_engine, publisher, now=done_at)
             assert (result.published, result.failed, result.parked) == (len(stored), 0, 0)

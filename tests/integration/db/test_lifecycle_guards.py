@@ -15,8 +15,7 @@ from db.claims import record_failure, record_slot_assigned
 from db.essays import record_analysis, start_analysis
 from db.session import unit_of_work
 from db.submissions import mark_processing, record_processed, store_submission
-from els.errors import ConflictError, ElsError, InvalidInputError, NotFoundError
-from essays.lifecycle import InvalidTransitionError
+from els.errors import ConflictError, ElsError, InvalidInputError, InvalidTransitionError, NotFoundError
 from tests.integration.db.builders import (
     T0,
     batch_record,

@@ -14,8 +14,8 @@ from db.essays import list_batch_essays, load_essay_text, record_analysis, start
 from db.models import Content, Essay, Failure, OutboxEvent, Submission
 from db.outbox import list_events
 from db.purge import PurgeReport, purge_finished
-from db.relay import relay_outbox
 from db.session import unit_of_work
+from services.relay import relay_outbox
 from tests.integration.db.builders import T0, batch_record, count, processed_submission, register, snapshot
 from tests.integration.db.publishers import RecordingPublisher
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from db.batch_lifecycle import BATCH_TRANSITIONS, BatchState, advance_batch
-from essays.lifecycle import InvalidTransitionError
+from els.errors import InvalidTransitionError
 
 
 def test_a_batch_closes_then_finishes() -> None:

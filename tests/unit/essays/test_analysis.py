@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import pytest
 
-from els.errors import InvalidInputError
+from els.errors import InvalidInputError, UnsupportedLanguageError
 from essays.analysis import EssayAnalysis, analyse_text
 from essays.lexical import mtld, type_token_ratio
 from essays.readability import FORMULAS, count_syllables, readability_score
 from essays.spelling import (
     SUPPORTED_LANGUAGES,
-    UnsupportedLanguageError,
     count_spelling_errors,
     spell_checker,
     supported_language,

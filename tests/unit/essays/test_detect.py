@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
+from els.errors import EssayRejectedError, RejectionCode
 from essays.detect import MediaType, detect_media_type, file_extension
-from essays.rejection import EssayRejectedError, RejectionCode
 from tests.support.documents import make_docx, make_non_docx_zip, make_pdf, random_binary
 
 TEXT = b"A short essay about the school garden.\n"

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
+from els.errors import EssayRejectedError, RejectionCode
 from essays.docx_extraction import ArchiveCaps, check_archive, extract_docx_text
-from essays.rejection import EssayRejectedError, RejectionCode
 from essays.validate import Limits
 from tests.support.documents import (
     MIB,

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pytest
 
+from els.errors import InvalidTransitionError
 from essays.lifecycle import (
     ESSAY_TRANSITIONS,
     EssayState,
-    InvalidTransitionError,
     SubmissionState,
     advance_essay,
     advance_submission,

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
+from els.errors import EssayRejectedError, RejectionCode
 from essays.pdf_extraction import PdfCaps, extract_pdf_text
-from essays.rejection import EssayRejectedError, RejectionCode
 from tests.support.documents import make_corrupt_pdf, make_encrypted_pdf, make_pdf
 
 CAPS = PdfCaps(max_pages=100, max_seconds=10.0)

@@ -6,11 +6,11 @@ from pathlib import Path
 
 import pytest
 
-from els.samples import SAMPLES_DIR, Sample, SampleKind, list_samples
-from els.samples.generate import generate
+from cli.samples import SAMPLES_DIR, Sample, SampleKind, list_samples
+from cli.samples.generate import generate
+from els.errors import EssayRejectedError
 from essays.analysis import analyse_text
 from essays.detect import MediaType
-from essays.rejection import EssayRejectedError
 from essays.upload import process_upload
 from essays.validate import Limits
 

@@ -10,9 +10,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from els.errors import EssayRejectedError, RejectionCode
 from els.settings import Settings
 from essays.detect import MediaType
-from essays.rejection import EssayRejectedError, RejectionCode
 from essays.upload import ProcessedEssay, process_upload
 from essays.validate import Limits
 from tests.support.documents import (

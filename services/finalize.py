@@ -9,10 +9,12 @@ from db.batches import write_report
 from db.essays import EssayRecord, list_batch_essays
 from db.session import unit_of_work
 from els import metrics
-from els.runtime import Runtime
+from els.logs import log_context
 from essays.analysis import EssayAnalysis
 from essays.lifecycle import EssayState
 from essays.report import AnalysedEssay, BatchFacts, BatchReport, EssayFailure, build_report
+from services.relay import request_relay
+from services.runtime import Runtime
 
 log = logging.getLogger(__name__)
 
@@ -62,3 +64,10 @@ def report_for(status: BatchStatus, essays: list[EssayRecord]) -> BatchReport:
             analysis_failed.append(EssayFailure(record.essay_id, code, detail))
     facts = BatchFacts(status.batch_id, status.expected, excess=status.excess, duplicates=status.duplicates)
     return build_report(facts, analysed, failed, analysis_failed, list(status.missing_essay_ids))
+
+
+def finalize_and_relay(runtime: Runtime, batch_id: str) -> None:
+    """Finalize the batch (once, whoever calls), then ask for its events to be published."""
+    with log_context(batch_id=batch_id):
+        finalize_batch(runtime, batch_id)
+        request_relay(runtime)

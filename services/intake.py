@@ -11,48 +11,34 @@ from __future__ import annotations
 import json
 import re
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-import anyio.to_thread
 from sqlalchemy import Engine
 
-from coordinator import AsyncCoordinator, BatchState, registration_fingerprint
-from coordinator.plans_batch import generated_essay_ids
+from coordinator import BatchState, generated_essay_ids, registration_fingerprint
 from coordinator.validation import check_count, check_essay_ids, check_id
 from db.batches import BatchRecord, StoredBatch, load_batch, record_registration
 from db.session import unit_of_work
 from db.submissions import NewSubmission, get_submission, store_submission
-from els.errors import InvalidInputError, NotFoundError
-from els.intake_errors import (
+from els.errors import (
+    BatchConflictError,
     BatchNotOpenError,
+    EssayRejectedError,
+    InvalidInputError,
+    NotFoundError,
     PayloadTooLargeError,
-    RegistrationConflictError,
+    RejectionCode,
     UnsupportedMediaTypeError,
 )
 from els.jsontypes import JsonObject
 from els.settings import Settings
 from essays.detect import detect_media_type
 from essays.lifecycle import SubmissionState
-from essays.rejection import EssayRejectedError, RejectionCode
+from services.runtime import Runtime
 
 _IDEMPOTENCY_KEY = re.compile(r"[\x21-\x7e]{1,100}")
-
-
-EnqueueSubmission = Callable[[str, str, str], None]
-EnqueueFollowup = Callable[[str, str], None]
-
-
-@dataclass(frozen=True)
-class Intake:
-    """What intake needs: settings, the database, the async coordinator and the two enqueue functions."""
-
-    settings: Settings
-    engine: Engine
-    coordinator: AsyncCoordinator
-    enqueue_submission: EnqueueSubmission
-    enqueue_registration_followup: EnqueueFollowup
 
 
 @dataclass(frozen=True)
@@ -102,9 +88,9 @@ class AcceptedSubmission:
     created: bool
 
 
-async def register_batch(intake: Intake, request: BatchRequest) -> RegisteredBatch:
+def register_batch(runtime: Runtime, request: BatchRequest) -> RegisteredBatch:
     """Register a batch (SQL row first, then Redis), or replay the same registration."""
-    settings = intake.settings
+    settings = runtime.settings
     batch_id = check_id("batch_id", request.batch_id or f"b-{uuid.uuid4().hex}")
     check_id("owner", request.owner)
     deadline_seconds = request.deadline_seconds or settings.default_deadline_seconds
@@ -135,13 +121,13 @@ async def register_batch(intake: Intake, request: BatchRequest) -> RegisteredBat
         metadata=metadata,
         registered_at=now,
     )
-    stored = await anyio.to_thread.run_sync(_store_registration, intake.engine, record, deadline_seconds)
+    stored = _store_registration(runtime.engine, record, deadline_seconds)
     kept = stored.record
-    live = await intake.coordinator.status(batch_id)
+    live = runtime.coordinator.status(batch_id)
     if live is not None:
         # Committed already: a replay, answered as it stands (even after its deadline has passed).
         return _registered(kept, live.state, created=False)
-    result = await intake.coordinator.register(
+    result = runtime.coordinator.register(
         batch_id,
         request.owner,
         essay_ids=essay_ids if isinstance(shape, tuple) else None,
@@ -154,7 +140,7 @@ async def register_batch(intake: Intake, request: BatchRequest) -> RegisteredBat
         now_ms=int(datetime.now(UTC).timestamp() * 1000),
     )
     if result.pending_replayed > 0:
-        await anyio.to_thread.run_sync(intake.enqueue_registration_followup, batch_id, request.correlation_id)
+        runtime.dispatcher.follow_registration(batch_id, request.correlation_id)
     return _registered(kept, result.state, created=result.created)
 
 
@@ -195,16 +181,16 @@ def _check_replay(stored: BatchRecord, request: BatchRecord, deadline_seconds: i
         and stored_seconds == deadline_seconds
     )
     if not same:
-        raise RegistrationConflictError(
+        raise BatchConflictError(
             f"batch {stored.batch_id} is already registered differently",
             details={"batch_id": stored.batch_id},
         )
 
 
-async def check_open_batch(intake: Intake, owner: str, batch_id: str) -> None:
+def check_open_batch(runtime: Runtime, owner: str, batch_id: str) -> None:
     """Raise NotFoundError unless the batch is the owner's, BatchNotOpenError unless it is OPEN."""
     check_id("batch_id", batch_id)
-    status = await intake.coordinator.status(batch_id)
+    status = runtime.coordinator.status(batch_id)
     if status is None or status.owner != owner:
         raise NotFoundError(f"batch {batch_id} not found", details={"batch_id": batch_id})
     if status.state is not BatchState.OPEN:
@@ -242,36 +228,20 @@ def file_idempotency_key(key: str | None, index: int) -> str | None:
     return f"{key}#{index}"
 
 
-async def submit_essay(
-    intake: Intake,
-    owner: str,
-    batch_id: str,
-    upload: Upload,
-    *,
-    idempotency_key: str | None,
-    correlation_id: str,
-) -> AcceptedSubmission:
-    """Store one upload for an OPEN batch of the owner's and enqueue its processing."""
-    accepted = await submit_essays(
-        intake, owner, batch_id, [upload], idempotency_key=idempotency_key, correlation_id=correlation_id
-    )
-    return accepted[0]
-
-
-async def submit_essays(
-    intake: Intake,
+def submit_essays(
+    runtime: Runtime,
     owner: str,
     batch_id: str,
     uploads: Sequence[Upload],
     *,
-    idempotency_key: str | None,
     correlation_id: str,
+    idempotency_key: str | None = None,
 ) -> list[AcceptedSubmission]:
     """Check every upload first (so a refused one stores nothing), then store and enqueue each."""
-    await check_open_batch(intake, owner, batch_id)
+    check_open_batch(runtime, owner, batch_id)
     if not uploads:
         raise InvalidInputError("send at least one file", details={"field": "files"})
-    media_types = [check_upload(intake.settings, upload) for upload in uploads]
+    media_types = [check_upload(runtime.settings, upload) for upload in uploads]
     keys = [file_idempotency_key(idempotency_key, index) for index in range(len(uploads))]
     accepted: list[AcceptedSubmission] = []
     for upload, media_type, key in zip(uploads, media_types, keys, strict=True):
@@ -285,9 +255,9 @@ async def submit_essays(
             correlation_id=correlation_id,
             received_at=datetime.now(UTC),
         )
-        submission_id, created, state = await anyio.to_thread.run_sync(_store_upload, intake.engine, new)
+        submission_id, created, state = _store_upload(runtime.engine, new)
         if created or state is SubmissionState.RECEIVED:
-            await anyio.to_thread.run_sync(intake.enqueue_submission, batch_id, submission_id, correlation_id)
+            runtime.dispatcher.process(batch_id, submission_id, correlation_id)
         accepted.append(AcceptedSubmission(submission_id, new.filename, created))
     return accepted
 

@@ -2,40 +2,16 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from types import TracebackType
-from typing import Protocol, Self
+from typing import Self
 
 from kombu import Connection, Exchange, Producer
 from kombu.exceptions import KombuError
 
-from els.errors import ElsError
-from els.settings import Settings
+from els.errors import PublishError
+from services.ports import OutgoingEvent
 
 PERSISTENT = 2  # AMQP delivery mode; brokers that persist keep the message across restarts.
-
-
-class PublishError(ElsError):
-    """The broker did not take an event; the outbox keeps it and tries again later."""
-
-    code = "PUBLISH_FAILED"
-
-
-@dataclass(frozen=True)
-class OutgoingEvent:
-    """One event as the relay hands it over: its id, type, routing key and envelope JSON."""
-
-    event_id: str
-    event_type: str
-    routing_key: str
-    body: str
-
-
-class Publisher(Protocol):
-    """Anything that can publish an event; raises PublishError when it could not."""
-
-    def publish(self, event: OutgoingEvent) -> None:
-        """Publish `event` or raise PublishError."""
 
 
 class KombuPublisher:
@@ -94,8 +70,3 @@ class KombuPublisher:
         traceback: TracebackType | None,
     ) -> None:
         self.close()
-
-
-def publisher_from_settings(settings: Settings) -> KombuPublisher:
-    """The publisher a deployment uses: the broker's URL and `settings.events_exchange`."""
-    return KombuPublisher(settings.celery_broker_url, settings.events_exchange)

@@ -6,10 +6,10 @@ import sys
 
 import typer
 
-from els.cli.api import api
-from els.cli.batch import batch_cli
-from els.cli.demo import demo
-from els.cli.ops import db_cli, purge, schema, sweep_now
+from cli.api import api
+from cli.batch import batch_cli
+from cli.demo import demo
+from cli.ops import db_cli, purge, schema, sweep_now
 from els.errors import ElsError
 
 cli = typer.Typer(

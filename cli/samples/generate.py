@@ -1,4 +1,4 @@
-"""Regenerate the binary samples: `uv run python -m els.samples.generate` from the repository root.
+"""Regenerate the binary samples: `uv run python -m cli.samples.generate` from the repository root.
 
 .docx files come from python-docx and PDFs from fpdf2 (a development dependency, imported only here),
 with fixed timestamps so that regenerating changes no byte. Texts live in `sources/` and `files/`.
@@ -15,7 +15,7 @@ from pathlib import Path
 
 import docx
 
-from els.samples import SAMPLES_DIR, SOURCES_DIR
+from cli.samples import SAMPLES_DIR, SOURCES_DIR
 
 DOCX_ESSAYS = ("museum_trip", "healthy_lunches", "printing_press")
 PDF_ESSAYS = ("photosynthesis", "online_learning")

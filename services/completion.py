@@ -8,8 +8,11 @@ from coordinator import BatchState, Outcome
 from db.batch_lifecycle import BatchState as SqlBatchState
 from db.batches import load_batch, record_batch_closed
 from db.session import unit_of_work
+from db.submissions import list_unsettled_submissions
 from els.errors import NotFoundError
-from els.runtime import Runtime
+from els.logs import log_context
+from services.relay import request_relay
+from services.runtime import Runtime
 
 
 @dataclass(frozen=True)
@@ -38,3 +41,25 @@ def plan_completion(runtime: Runtime, batch_id: str) -> CompletionPlan:
         record_batch_closed(session, batch_id, kind, status.missing_essay_ids)
     assigned = tuple(record.essay_id for record in status.records if record.outcome is Outcome.ASSIGNED)
     return CompletionPlan(batch_id, assigned, done=False)
+
+
+def complete_batch(runtime: Runtime, batch_id: str) -> None:
+    """Mirror a closed batch into SQL, then dispatch its analyses and finalizer (nothing once DONE)."""
+    with log_context(batch_id=batch_id):
+        plan = plan_completion(runtime, batch_id)
+        request_relay(runtime)
+        if not plan.done:
+            runtime.dispatcher.analyse_then_finalize(batch_id, plan.essay_ids)
+
+
+def follow_registration(runtime: Runtime, batch_id: str, correlation_id: str) -> None:
+    """After a registration replayed parked outcomes: process those submissions again, complete if closed."""
+    with log_context(batch_id=batch_id, correlation_id=correlation_id):
+        with unit_of_work(runtime.engine, read_only=True) as session:
+            unsettled = list_unsettled_submissions(session, batch_id)
+        for submission_id in unsettled:
+            runtime.dispatcher.process(batch_id, submission_id, correlation_id)
+        status = runtime.coordinator.status(batch_id)
+        if status is not None and status.state in (BatchState.SEALED, BatchState.EXPIRED):
+            # Only the registration saw `sealed`; a second dispatch is harmless (finalize is a CAS).
+            runtime.dispatcher.complete(batch_id)

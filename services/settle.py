@@ -15,8 +15,10 @@ from db.claims import record_duplicate, record_excess, record_failure, record_sl
 from db.session import unit_of_work
 from els import metrics
 from els.errors import RetryLaterError
-from els.runtime import Runtime
-from pipeline.outcomes import ProcessOutcome
+from els.logs import log_context
+from services.outcomes import ProcessOutcome
+from services.relay import request_relay
+from services.runtime import Runtime
 
 log = logging.getLogger(__name__)
 
@@ -66,3 +68,14 @@ def apply_slot_result(session: Session, result: SlotResult, code: str | None, de
         else:
             record_failure(session, result.submission_id, None, code, detail or "")
     # PENDING / PENDING_FULL: the batch is not registered in Redis yet; registration replays it.
+
+
+def settle_and_dispatch(runtime: Runtime, outcome: ProcessOutcome) -> None:
+    """Settle one outcome; the one caller that sealed the batch dispatches its completion."""
+    with log_context(
+        batch_id=outcome.batch_id, submission_id=outcome.submission_id, correlation_id=outcome.correlation_id
+    ):
+        result = settle(runtime, outcome)
+        request_relay(runtime)
+        if result.sealed:
+            runtime.dispatcher.complete(outcome.batch_id)

@@ -1,5 +1,7 @@
 """The outbox relay: publishes due events and marks them, so each is published once per success.
 
+Asked for after commits (debounced in Redis, at most one request a second) and run by beat as a backstop.
+
 Rows are claimed with `FOR UPDATE SKIP LOCKED` on PostgreSQL, so relays running side by side take
 disjoint rows; on SQLite the relay's unit of work holds the write lock, so relays take turns.
 Publishing is at least once: a relay that dies after publishing and before committing leaves its
@@ -18,7 +20,10 @@ from sqlalchemy import Engine, select
 from db.clock import stamp
 from db.models import OutboxEvent
 from db.session import unit_of_work
-from els.publisher import OutgoingEvent, Publisher, PublishError
+from els import metrics
+from els.errors import PublishError
+from services.ports import OutgoingEvent, Publisher
+from services.runtime import Runtime
 
 log = logging.getLogger(__name__)
 
@@ -77,6 +82,7 @@ def relay_outbox(
             row.published_at = at
             row.last_error = None
             published += 1
+            metrics.EVENTS_PUBLISHED.labels(event_type=row.event_type).inc()
     return RelayResult(published=published, failed=failed, parked=parked)
 
 
@@ -92,3 +98,23 @@ def _outgoing(row: OutboxEvent) -> OutgoingEvent:
         routing_key=row.routing_key,
         body=json.dumps(row.payload, separators=(",", ":"), ensure_ascii=False),
     )
+
+
+def relay_now(runtime: Runtime) -> RelayResult:
+    """Publish what is due now through a publisher opened for this run."""
+    settings = runtime.settings
+    with runtime.open_publisher() as publisher:
+        result = relay_outbox(
+            runtime.engine,
+            publisher,
+            limit=settings.outbox_batch_size,
+            max_attempts=settings.outbox_max_attempts,
+        )
+    metrics.EVENTS_PARKED.inc(result.parked)
+    return result
+
+
+def request_relay(runtime: Runtime) -> None:
+    """Ask for a relay soon; at most one request a second is dispatched, beat covers the rest."""
+    if runtime.coordinator.request_once("relay-requested", ttl_ms=1000):
+        runtime.dispatcher.relay()

@@ -6,14 +6,15 @@ import logging
 
 from db.session import unit_of_work
 from db.submissions import SubmissionRecord, load_submission, mark_processing, record_processed
-from els.errors import NotFoundError
-from els.runtime import Runtime
+from els.errors import EssayRejectedError, NotFoundError
+from els.logs import log_context
 from els.settings import Settings
 from essays.lifecycle import SubmissionState
-from essays.rejection import EssayRejectedError
 from essays.upload import process_upload
 from essays.validate import Limits
-from pipeline.outcomes import ProcessOutcome
+from services.outcomes import ProcessOutcome
+from services.runtime import Runtime
+from services.settle import PROCESSING_FAILED, settle_and_dispatch
 
 log = logging.getLogger(__name__)
 
@@ -88,3 +89,29 @@ def settled_outcome(submission: SubmissionRecord, correlation_id: str) -> Proces
         kind="processed",
         content_hash=submission.content_hash,
     )
+
+
+def process_and_settle(runtime: Runtime, batch_id: str, submission_id: str, correlation_id: str) -> None:
+    """Turn one upload into text, hash and metrics, then claim its slot or record its rejection.
+
+    One unit per essay: the claim follows the processing at once instead of queueing behind every
+    upload still waiting. A retry after the processing was recorded goes straight to the claim.
+    """
+    with log_context(batch_id=batch_id, submission_id=submission_id, correlation_id=correlation_id):
+        outcome = process_submission(runtime, batch_id, submission_id, correlation_id)
+    settle_and_dispatch(runtime, outcome)
+
+
+def record_processing_failure(
+    runtime: Runtime, batch_id: str, submission_id: str, correlation_id: str, task_id: str
+) -> None:
+    """Processing failed for good (retries exhausted): the failure still counts toward completion."""
+    outcome = ProcessOutcome(
+        batch_id=batch_id,
+        submission_id=submission_id,
+        correlation_id=correlation_id,
+        kind="rejected",
+        code=PROCESSING_FAILED,
+        detail=f"processing task {task_id} failed after its retries",
+    )
+    settle_and_dispatch(runtime, outcome)

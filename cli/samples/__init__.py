@@ -2,7 +2,7 @@
 
 `files/` holds a dozen short essays in .txt, .md, .docx and .pdf, plus three that must not become
 essays as they are: an empty file, a .docx repeating another essay's text, and a PNG image. The
-binary files are generated from `sources/` by `uv run python -m els.samples.generate`.
+binary files are generated from `sources/` by `uv run python -m cli.samples.generate`.
 """
 
 from __future__ import annotations

@@ -16,26 +16,23 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from celery.contrib.testing.worker import start_worker
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from coordinator import BatchState, BatchStatus, check_eviction_policy
-from db.batches import load_report
+import bootstrap
+from cli.embedded_redis import private_redis
+from cli.report import print_report
+from cli.samples import SAMPLES_DIR, SampleKind, list_samples
+from coordinator import BatchState, BatchStatus
 from db.migrate import upgrade
-from db.session import unit_of_work
-from els.cli.report import print_report
-from els.embedded_redis import private_redis
-from els.errors import ElsError
-from els.intake import BatchRequest, Upload
-from els.intake_errors import UnsupportedMediaTypeError
-from els.intake_sync import register_batch, submit_essays
+from els.errors import ElsError, UnsupportedMediaTypeError
 from els.jsontypes import JsonObject
-from els.runtime import Runtime, close_runtime, configure_runtime
-from els.samples import SAMPLES_DIR, SampleKind, list_samples
 from els.settings import Settings
-from tasks.sweep import sweep_and_dispatch
-from worker.app import create_app
+from services.intake import BatchRequest, Upload, register_batch, submit_essays
+from services.queries import batch_report
+from services.runtime import Runtime
+from services.sweep import sweep
+from tasks.app import create_app, in_process_worker
 
 DEMO_OWNER = "demo-teacher"
 
@@ -87,15 +84,13 @@ def run_demo(files: list[Path], slots: int, deadline: int, console: Console, tim
         console.print(f"Redis {settings.redis_url} · database {settings.database_url}")
         upgrade(settings.database_url)
         app = create_app(settings)
-        app.set_current()
-        runtime = configure_runtime(settings)
-        stack.callback(close_runtime)
-        warning = check_eviction_policy(runtime.redis)
+        runtime = bootstrap.build_runtime(settings, app)
+        bootstrap.install(runtime)
+        stack.callback(bootstrap.install, None)
+        warning = runtime.coordinator.eviction_warning()
         if warning:
             console.print(f"[yellow]{warning}[/yellow]")
-        stack.enter_context(
-            start_worker(app, pool="threads", concurrency=2, perform_ping_check=False, loglevel="WARNING")
-        )
+        stack.enter_context(in_process_worker(app, concurrency=2))
         correlation_id = str(uuid.uuid4())
         batch = register_batch(
             runtime,
@@ -116,11 +111,7 @@ def run_demo(files: list[Path], slots: int, deadline: int, console: Console, tim
                 # What a client gets as 415: refused at intake, before it could take a slot.
                 console.print(f"refused {path.name}: {refused.code}")
         follow_until_done(runtime, batch.batch_id, console, timeout)
-        with unit_of_work(runtime.engine, read_only=True) as session:
-            report = load_report(session, batch.batch_id)
-        if report is None:
-            raise ElsError(f"batch {batch.batch_id} finished without a report")
-        return report
+        return batch_report(runtime, DEMO_OWNER, batch.batch_id)
 
 
 def follow_until_done(runtime: Runtime, batch_id: str, console: Console, timeout: float) -> BatchStatus:
@@ -148,5 +139,5 @@ def follow_until_done(runtime: Runtime, batch_id: str, console: Console, timeout
                 )
             if time.monotonic() >= next_sweep:
                 next_sweep = time.monotonic() + 1.0
-                sweep_and_dispatch(runtime)
+                sweep(runtime)
             time.sleep(0.1)

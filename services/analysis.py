@@ -14,10 +14,10 @@ from db.essays import (
 )
 from db.session import unit_of_work
 from els.errors import ElsError, NotFoundError, RetryLaterError
-from els.runtime import Runtime
 from essays.analysis import analyse_text
 from essays.lifecycle import EssayState
-from pipeline.outcomes import AnalysisOutcome
+from services.outcomes import AnalysisOutcome
+from services.runtime import Runtime
 
 log = logging.getLogger(__name__)
 

@@ -7,9 +7,11 @@ from typing import Annotated
 import typer
 import uvicorn
 
-from api.app import create_app
+from cli.context import settings as cli_settings
 from els.logs import configure_logging
-from els.settings import Settings
+
+# By name, so the command line does not import the API (another entry point on its floor).
+API_FACTORY = "api:app_from_environment"
 
 
 def api(
@@ -17,10 +19,11 @@ def api(
     port: Annotated[int | None, typer.Option(help="Port to listen on (default: ELS_API_PORT).")] = None,
 ) -> None:
     """Serve the HTTP API (OpenAPI at /docs and /openapi.json)."""
-    settings = Settings()
+    settings = cli_settings()
     configure_logging(settings.log_level, settings.log_json)
     uvicorn.run(
-        create_app(settings),
+        API_FACTORY,
+        factory=True,
         host=host or settings.api_host,
         port=port or settings.api_port,
         log_config=None,

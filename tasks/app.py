@@ -1,8 +1,12 @@
-"""The Celery application: `celery -A worker worker|beat|flower` finds `app` here."""
+"""The Celery application factory; `worker/` holds the instance `celery -A worker` finds."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+
 from celery import Celery
+from celery.contrib.testing.worker import start_worker
 
 import celeryconfig
 from els.errors import ConfigurationError
@@ -25,3 +29,12 @@ def create_app(settings: Settings) -> Celery:
     app = Celery("els", include=TASK_MODULES)
     app.conf.update(celeryconfig.build(settings))
     return app
+
+
+@contextmanager
+def in_process_worker(app: Celery, concurrency: int = 2) -> Iterator[None]:
+    """A worker for `app` on threads of this process, for the demo and tests; stopped on exit."""
+    with start_worker(
+        app, pool="threads", concurrency=concurrency, perform_ping_check=False, loglevel="WARNING"
+    ):
+        yield

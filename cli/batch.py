@@ -14,12 +14,10 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-import worker
+from cli.context import runtime
 from coordinator import BatchState, BatchStatus
 from els.errors import NotFoundError
-from els.intake import BatchRequest, Upload
-from els.intake_sync import register_batch, submit_essays
-from els.runtime import get_runtime
+from services.intake import BatchRequest, Upload, register_batch, submit_essays
 
 batch_cli = typer.Typer(help="Register batches, submit essays, follow progress.", no_args_is_help=True)
 console = Console(stderr=True)
@@ -34,7 +32,6 @@ def create(
     language: Annotated[str | None, typer.Option(help="Language of the essays, e.g. en.")] = None,
 ) -> None:
     """Register a batch; prints its id, slots and deadline as JSON."""
-    worker.app.set_current()
     request = BatchRequest(
         owner=owner,
         correlation_id=str(uuid.uuid4()),
@@ -43,7 +40,7 @@ def create(
         deadline_seconds=deadline,
         language=language,
     )
-    batch = register_batch(get_runtime(), request)
+    batch = register_batch(runtime(), request)
     typer.echo(json.dumps({**asdict(batch), "deadline_at": batch.deadline_at.isoformat()}))
 
 
@@ -53,11 +50,10 @@ def submit(
     files: Annotated[list[Path], typer.Argument(help="Essay files to upload.", exists=True, dir_okay=False)],
 ) -> None:
     """Store and enqueue essay files for a batch; prints one submission id per file."""
-    worker.app.set_current()
     current = _status(batch_id)
     uploads = [Upload(path.name, "application/octet-stream", path.read_bytes()) for path in files]
     accepted = submit_essays(
-        get_runtime(), current.owner, batch_id, uploads, correlation_id=current.correlation_id
+        runtime(), current.owner, batch_id, uploads, correlation_id=current.correlation_id
     )
     for submission, path in zip(accepted, files, strict=True):
         typer.echo(f"{submission.submission_id}\t{path}")
@@ -112,7 +108,7 @@ def list_batches(
     limit: Annotated[int, typer.Option(help="Most batches to list.")] = 50,
 ) -> None:
     """List batches not yet DONE."""
-    page = get_runtime().coordinator.list_active_batches(owner, None, limit)
+    page = runtime().coordinator.list_active_batches(owner, None, limit)
     table = Table("batch", "owner", "state", "expected", "assigned", "failed", "excess")
     for item in page.batches:
         table.add_row(
@@ -128,7 +124,7 @@ def list_batches(
 
 
 def _status(batch_id: str) -> BatchStatus:
-    current = get_runtime().coordinator.status(batch_id)
+    current = runtime().coordinator.status(batch_id)
     if current is None:
         raise NotFoundError(f"batch {batch_id} is not live (unknown, or finished and expired)")
     return current

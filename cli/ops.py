@@ -10,12 +10,11 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
+from cli.context import runtime, settings
 from db.migrate import current, upgrade
 from db.purge import purge_finished
 from els.events import export_schemas, write_schemas
-from els.runtime import get_runtime
-from els.settings import Settings
-from tasks.sweep import sweep_task
+from services.sweep import sweep
 
 db_cli = typer.Typer(
     help="The database: migrations are the only way its schema is made.", no_args_is_help=True
@@ -25,15 +24,15 @@ db_cli = typer.Typer(
 @db_cli.command("upgrade")
 def db_upgrade(revision: Annotated[str, typer.Argument(help="Target revision.")] = "head") -> None:
     """Run the Alembic migrations up to REVISION on ELS_DATABASE_URL."""
-    settings = Settings()
-    upgrade(settings.database_url, revision)
-    Console(stderr=True).print(f"database at revision {current(settings.database_url)}")
+    url = settings().database_url
+    upgrade(url, revision)
+    Console(stderr=True).print(f"database at revision {current(url)}")
 
 
 @db_cli.command("current")
 def db_current() -> None:
     """Print the database's current migration revision."""
-    typer.echo(current(Settings().database_url) or "(empty)")
+    typer.echo(current(settings().database_url) or "(empty)")
 
 
 def purge(
@@ -43,7 +42,7 @@ def purge(
     """Remove finished batches completed more than --older-than DAYS ago, with all their rows."""
     if older_than < 0:
         raise typer.BadParameter("--older-than takes a number of days, 0 or more")
-    report = purge_finished(get_runtime().engine, timedelta(days=older_than), dry_run=dry_run)
+    report = purge_finished(runtime().engine, timedelta(days=older_than), dry_run=dry_run)
     verb = "would remove" if dry_run else "removed"
     Console(stderr=True).print(
         f"{verb} {report.batches} batches, {report.essays} essays, {report.submissions} submissions, "
@@ -66,7 +65,8 @@ def schema(
 
 def sweep_now() -> None:
     """Run one sweep now (expire due batches, re-kick stuck ones, resubmit stale submissions)."""
-    result = sweep_task()
+    result = sweep(runtime())
     Console(stderr=True).print(
-        f"expired {result['expired']}, re-kicked {result['rekicked']}, resubmitted {result['resubmitted']}"
+        f"expired {len(result.expired)}, re-kicked {len(result.rekicked)}, "
+        f"resubmitted {len(result.resubmitted)}"
     )

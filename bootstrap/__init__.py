@@ -1,0 +1,63 @@
+"""The composition root: builds the settings' clients and ports once per process and hands out a Runtime.
+
+Entry points (the API factory, the worker, the CLI) call `build_runtime`; the worker and the demo also
+`install` it, so the tasks of their process run with it. Nothing here connects until first use.
+"""
+
+from __future__ import annotations
+
+from contextlib import AbstractContextManager
+
+import redis
+from celery import Celery
+from redis.cluster import RedisCluster
+
+from coordinator import Coordinator
+from db.engine import create_db_engine
+from els.settings import Settings
+from services.ports import Publisher
+from services.runtime import Runtime
+from tasks import installed
+from tasks.app import create_app
+from tasks.dispatch import CeleryDispatcher
+from tasks.publisher import KombuPublisher
+
+__all__ = ["build_runtime", "create_app", "install", "installed_runtime", "redis_client"]
+
+
+def redis_client(settings: Settings) -> redis.Redis | RedisCluster:
+    """The Redis client for `settings` (a cluster client with `ELS_REDIS_CLUSTER`)."""
+    if settings.redis_cluster:
+        return RedisCluster.from_url(settings.redis_url)
+    return redis.Redis.from_url(settings.redis_url, health_check_interval=30)
+
+
+def build_runtime(settings: Settings, app: Celery | None = None) -> Runtime:
+    """The runtime for `settings`, dispatching through `app` (a new app for these settings by default)."""
+    celery = app if app is not None else create_app(settings)
+    client = redis_client(settings)
+    engine = create_db_engine(settings.database_url)
+
+    def open_publisher() -> AbstractContextManager[Publisher]:
+        return KombuPublisher(settings.celery_broker_url, settings.events_exchange)
+
+    return Runtime(
+        settings=settings,
+        coordinator=Coordinator.from_settings(settings, client),
+        engine=engine,
+        dispatcher=CeleryDispatcher(celery, settings.queue),
+        open_publisher=open_publisher,
+        closers=(client.close, engine.dispose),
+    )
+
+
+def install(runtime: Runtime | None, *, close_previous: bool = True) -> None:
+    """Make `runtime` the one this process's tasks run with, closing the one it replaces."""
+    previous = installed.install(runtime)
+    if close_previous and previous is not None and previous is not runtime:
+        previous.close()
+
+
+def installed_runtime() -> Runtime:
+    """The runtime this process's tasks run with."""
+    return installed.runtime()

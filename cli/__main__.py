@@ -1,0 +1,5 @@
+"""`python -m cli` runs the `els` command line."""
+
+from cli.main import main
+
+main()

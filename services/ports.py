@@ -1,0 +1,52 @@
+"""The ports services reach the outside world through, as protocols: no Celery, kombu or HTTP here.
+
+`bootstrap` wires the real adapters (a Celery dispatcher, a kombu publisher); tests may pass small fakes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Protocol
+
+
+class Dispatcher(Protocol):
+    """Starts work as messages, so it survives this process; every dispatch is safe to repeat."""
+
+    def process(self, batch_id: str, submission_id: str, correlation_id: str) -> None:
+        """Process a stored submission and settle it against its batch."""
+
+    def follow_registration(self, batch_id: str, correlation_id: str) -> None:
+        """Settle again what a registration replayed, and complete the batch if it closed."""
+
+    def complete(self, batch_id: str) -> None:
+        """Complete a sealed or expired batch: analysis, then its report."""
+
+    def analyse_then_finalize(self, batch_id: str, essay_ids: Sequence[str]) -> None:
+        """Analyse each essay, then finalize the batch once all analyses have answered."""
+
+    def relay(self) -> None:
+        """Publish the outbox soon."""
+
+    def waiting_messages(self) -> int:
+        """Messages waiting in ELS's queue on the broker."""
+
+    def ping(self) -> None:
+        """Reach the broker, or raise."""
+
+
+@dataclass(frozen=True)
+class OutgoingEvent:
+    """One event as the relay hands it over: its id, type, routing key and envelope JSON."""
+
+    event_id: str
+    event_type: str
+    routing_key: str
+    body: str
+
+
+class Publisher(Protocol):
+    """Anything that can publish an event; raises PublishError when it could not."""
+
+    def publish(self, event: OutgoingEvent) -> None:
+        """Publish `event` or raise PublishError."""

@@ -1,0 +1,95 @@
+"""The periodic sweep: expire batches past their deadline, find batches stuck before DONE, and find
+submissions whose processing message was lost (a broker can drop a message a crashed worker had fetched).
+
+Each batch the coordinator expires is handed out once, ever, so its completion is dispatched right away,
+before any later step can fail. The lock only keeps two sweeps from doing the same work at once; nothing
+depends on it for correctness.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from coordinator import now_ms
+from db.session import unit_of_work
+from db.submissions import StaleSubmission, claim_stale_submissions, has_stale_submissions
+from els import metrics
+from services.runtime import Runtime
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class SweepResult:
+    """What one sweep did: batches expired and re-kicked (completion dispatched), submissions resubmitted."""
+
+    ran: bool
+    expired: tuple[str, ...]
+    rekicked: tuple[str, ...]
+    resubmitted: tuple[StaleSubmission, ...] = ()
+
+    @property
+    def to_complete(self) -> tuple[str, ...]:
+        """Every batch this sweep handed to completion, each once."""
+        return (*self.expired, *self.rekicked)
+
+
+def sweep(runtime: Runtime, now: int | None = None) -> SweepResult:
+    """One bounded sweep, dispatching what it finds; skipped when another sweep holds the lock.
+
+    A submission still unsettled after both `stuck_after_seconds` and the broker's visibility timeout
+    (after which the broker itself would have redelivered it) is processed again, if no message waits
+    in the queue (asked only when such a submission exists): behind a backlog an untouched submission
+    is most likely still queued, and sending it again would only grow the backlog.
+    """
+    settings = runtime.settings
+    with runtime.coordinator.sweep_lock(max(60.0, settings.sweep_interval_seconds * 2)) as acquired:
+        if not acquired:
+            return SweepResult(ran=False, expired=(), rekicked=())
+        at = now_ms() if now is None else now
+        expired = tuple(batch.batch_id for batch in runtime.coordinator.expire_due(at, settings.sweep_limit))
+        _complete(runtime, expired)
+        metrics.EXPIRIES.inc(len(expired))
+        stuck_ms = settings.stuck_after_seconds * 1000
+        stuck = runtime.coordinator.rekick_stuck(at, stuck_ms, settings.sweep_limit)
+        rekicked = tuple(batch.batch_id for batch in stuck if batch.batch_id not in expired)
+        _complete(runtime, rekicked)
+        metrics.REKICKS.inc(len(stuck))
+        stale = _claim_stale(runtime, at)
+        for submission in stale:
+            runtime.dispatcher.process(
+                submission.batch_id, submission.submission_id, submission.correlation_id
+            )
+        metrics.RESUBMISSIONS.inc(len(stale))
+    if expired or stuck or stale:
+        log.info(
+            "sweep expired %d and re-kicked %d batches, resubmitted %d submissions",
+            len(expired),
+            len(stuck),
+            len(stale),
+        )
+    return SweepResult(ran=True, expired=expired, rekicked=rekicked, resubmitted=tuple(stale))
+
+
+def _complete(runtime: Runtime, batch_ids: tuple[str, ...]) -> None:
+    for batch_id in batch_ids:
+        runtime.dispatcher.complete(batch_id)
+
+
+def _claim_stale(runtime: Runtime, at: int) -> list[StaleSubmission]:
+    # A read first: most sweeps find nothing stale and need neither the write lock nor the broker.
+    settings = runtime.settings
+    untouched_since = _utc(at - max(settings.stuck_after_seconds, settings.visibility_timeout) * 1000)
+    with unit_of_work(runtime.engine, read_only=True) as session:
+        if not has_stale_submissions(session, untouched_since):
+            return []
+    if runtime.dispatcher.waiting_messages() > 0:
+        return []
+    with unit_of_work(runtime.engine) as session:
+        return claim_stale_submissions(session, untouched_since, settings.sweep_limit, at=_utc(at))
+
+
+def _utc(at_ms: int) -> datetime:
+    return datetime.fromtimestamp(at_ms / 1000, UTC)

@@ -1,0 +1,82 @@
+"""`CeleryDispatcher`: the `Dispatcher` port on Celery, and the only code that sends a task message.
+
+Every message goes through the app it was built with, never Celery's per-thread current app: intake
+dispatches from worker threads, where the current app would be Celery's default, built from the
+environment instead of from ELS's settings.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from amqp.channel import Channel as AmqpChannel
+from celery import Celery, chord
+from kombu.transport.virtual import Channel as VirtualChannel
+
+from els.errors import ConfigurationError
+from tasks import pipeline
+from tasks.relay import relay_outbox_task
+
+PING_TIMEOUT_SECONDS = 3
+
+
+class CeleryDispatcher:
+    """Starts ELS's work as Celery messages on `app`; task ids make repeated dispatches collapse."""
+
+    def __init__(self, app: Celery, queue: str) -> None:
+        self.app = app
+        self.queue = queue
+
+    def process(self, batch_id: str, submission_id: str, correlation_id: str) -> None:
+        """Publish `process_essay`; its error link records a final failure against the batch."""
+        task = self.app.tasks[pipeline.process_essay.name]
+        errback = self.app.tasks[pipeline.record_processing_failure.name]
+        task.apply_async(
+            args=(batch_id, submission_id, correlation_id),
+            task_id=f"els-process-{submission_id}",
+            link_error=errback.s(batch_id, submission_id, correlation_id),
+        )
+
+    def follow_registration(self, batch_id: str, correlation_id: str) -> None:
+        """Publish `registration_followup`."""
+        self.app.tasks[pipeline.registration_followup.name].apply_async(args=(batch_id, correlation_id))
+
+    def complete(self, batch_id: str) -> None:
+        """Publish `complete_batch`."""
+        self.app.tasks[pipeline.complete_batch.name].apply_async(
+            args=(batch_id,), task_id=f"els-complete-{batch_id}"
+        )
+
+    def analyse_then_finalize(self, batch_id: str, essay_ids: Sequence[str]) -> None:
+        """A chord of one `analyse_essay` per essay, then `finalize_batch` (directly when none)."""
+        analyse = self.app.tasks[pipeline.analyse_essay.name]
+        finalizer = (
+            self.app.tasks[pipeline.finalize_batch.name].si(batch_id).set(task_id=f"els-finalize-{batch_id}")
+        )
+        if not essay_ids:
+            finalizer.apply_async()
+            return
+        chord((analyse.si(batch_id, essay_id) for essay_id in essay_ids), app=self.app)(finalizer)
+
+    def relay(self) -> None:
+        """Publish `relay_outbox`."""
+        self.app.tasks[relay_outbox_task.name].apply_async()
+
+    def waiting_messages(self) -> int:
+        """Messages waiting in the ELS queue on the broker (0 when the queue was never declared)."""
+        with self.app.connection_for_read() as connection:
+            channel = connection.default_channel
+            if not isinstance(channel, VirtualChannel | AmqpChannel):
+                raise ConfigurationError(
+                    f"cannot count the messages of a {type(channel).__name__} broker channel"
+                )
+            try:
+                declared = channel.queue_declare(queue=self.queue, passive=True)
+            except connection.channel_errors:
+                return 0
+        return declared[1] if declared is not None else 0
+
+    def ping(self) -> None:
+        """Connect to the broker once, or raise."""
+        with self.app.connection_for_write() as connection:
+            connection.ensure_connection(max_retries=1, timeout=PING_TIMEOUT_SECONDS)

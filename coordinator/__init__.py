@@ -14,7 +14,6 @@ from coordinator.fingerprint import registration_fingerprint
 from coordinator.keys import KeySpace, shard_of
 from coordinator.model import (
     BatchPage,
-    BatchState,
     BatchStatus,
     BatchSummary,
     ClaimResult,
@@ -22,13 +21,13 @@ from coordinator.model import (
     ExpiredBatch,
     FailResult,
     FinalizeTicket,
-    Outcome,
     RegisterResult,
     SlotRecord,
     SlotResult,
     StuckBatch,
 )
 from coordinator.sync_runner import Coordinator
+from essays.lifecycle import BatchState, Outcome
 
 __all__ = [
     "AsyncCoordinator",

@@ -1,30 +1,10 @@
-"""The coordinator's typed values: batch states, slot outcomes and every operation's result."""
+"""The coordinator's typed results (batch states and slot outcomes live in essays/lifecycle.py)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from enum import StrEnum
 
-
-class BatchState(StrEnum):
-    """Where a batch is in its life: OPEN -> SEALED | EXPIRED -> FINALIZING -> DONE."""
-
-    OPEN = "open"
-    SEALED = "sealed"
-    EXPIRED = "expired"
-    FINALIZING = "finalizing"
-    DONE = "done"
-
-
-class Outcome(StrEnum):
-    """What a claim or a failure report came to."""
-
-    ASSIGNED = "assigned"  # took the next slot
-    FAILED = "failed"  # a final failure consumed the next slot
-    DUPLICATE = "duplicate"  # same content as an assigned slot; takes no slot
-    EXCESS = "excess"  # arrived after the batch stopped being OPEN; recorded and counted
-    PENDING = "pending"  # batch not registered yet; parked and replayed at registration
-    PENDING_FULL = "pending_full"  # batch not registered and its parking is full; nothing recorded
+from essays.lifecycle import BatchState, Outcome
 
 
 @dataclass(frozen=True, slots=True)

@@ -6,19 +6,18 @@ from dataclasses import dataclass
 
 from coordinator import narrow
 from coordinator.model import (
-    BatchState,
     BatchStatus,
     BatchSummary,
     EssayLocation,
     ExpiredBatch,
     FinalizeTicket,
-    Outcome,
     RegisterResult,
     SlotRecord,
     SlotResult,
     StuckBatch,
 )
 from els.errors import UnexpectedReplyError
+from essays.lifecycle import BatchState, Outcome
 
 
 @dataclass(frozen=True)

@@ -1,4 +1,5 @@
-"""The two lifecycles ELS tracks, as explicit transition tables.
+"""The lifecycles ELS tracks: submissions and essays as explicit transition tables, batches and slot
+outcomes as the coordinator's vocabulary (its Lua scripts own the batch transitions).
 
 A submission is one upload: received → processing → ready | failed | excess | duplicate.
 An essay is one slot of a batch: awaiting → ready | failed | missing, then ready → analysing →
@@ -41,6 +42,27 @@ class EssayState(StrEnum):
     ANALYSING = "analysing"
     ANALYSED = "analysed"
     ANALYSIS_FAILED = "analysis_failed"
+
+
+class BatchState(StrEnum):
+    """Where a batch is in its life: OPEN -> SEALED | EXPIRED -> FINALIZING -> DONE."""
+
+    OPEN = "open"
+    SEALED = "sealed"
+    EXPIRED = "expired"
+    FINALIZING = "finalizing"
+    DONE = "done"
+
+
+class Outcome(StrEnum):
+    """What a claim or a failure report came to."""
+
+    ASSIGNED = "assigned"  # took the next slot
+    FAILED = "failed"  # a final failure consumed the next slot
+    DUPLICATE = "duplicate"  # same content as an assigned slot; takes no slot
+    EXCESS = "excess"  # arrived after the batch stopped being OPEN; recorded and counted
+    PENDING = "pending"  # batch not registered yet; parked and replayed at registration
+    PENDING_FULL = "pending_full"  # batch not registered and its parking is full; nothing recorded
 
 
 S = TypeVar("S", SubmissionState, EssayState)

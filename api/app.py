@@ -6,19 +6,18 @@ import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
+import anyio.to_thread
 import redis
-import redis.asyncio
 from fastapi import FastAPI
-from redis.asyncio.cluster import RedisCluster
 
 from api import batches, essays, ops
 from api.errors import install_error_handlers
 from api.middleware import RequestGuard
 from api.state import ApiState
-from coordinator import AsyncCoordinator, check_eviction_policy_async
+from coordinator import Coordinator
 from db.engine import create_db_engine
 from els.intake import Intake
-from els.runtime import async_redis_client
+from els.runtime import redis_client
 from els.settings import Settings
 from tasks.enqueue import enqueue_registration_followup, enqueue_submission, through
 from worker.app import create_app as create_celery_app
@@ -28,10 +27,10 @@ API_VERSION = "1.0.0"
 log = logging.getLogger(__name__)
 
 
-async def warn_if_redis_may_evict(client: redis.asyncio.Redis | RedisCluster) -> None:
+async def warn_if_redis_may_evict(coordinator: Coordinator) -> None:
     """Log loudly at start-up when Redis could evict live batch state; /readyz reports reachability."""
     try:
-        warning = await check_eviction_policy_async(client)
+        warning = await anyio.to_thread.run_sync(coordinator.eviction_warning)
     except redis.RedisError as error:
         log.warning("could not check Redis's eviction policy at start-up: %s", error)
         return
@@ -44,14 +43,14 @@ def create_app(settings: Settings) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        client = async_redis_client(settings)
+        # The sync coordinator, called from FastAPI's thread pool: no asyncio Redis client is kept.
+        client = redis_client(settings)
         engine = create_db_engine(settings.database_url)
         celery = create_celery_app(settings)
-        coordinator = AsyncCoordinator.from_settings(settings, client)
-        await warn_if_redis_may_evict(client)
+        coordinator = Coordinator.from_settings(settings, client)
+        await warn_if_redis_may_evict(coordinator)
         app.state.els = ApiState(
             settings=settings,
-            redis=client,
             engine=engine,
             celery=celery,
             intake=Intake(
@@ -65,7 +64,7 @@ def create_app(settings: Settings) -> FastAPI:
         try:
             yield
         finally:
-            await client.aclose()
+            client.close()
             engine.dispose()
 
     app = FastAPI(

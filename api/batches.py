@@ -122,7 +122,7 @@ async def batch_status(batch_id: str, owner: Owner, request: Request) -> BatchSt
     """Live state from the coordinator, with each essay's state from SQL."""
     state = api_state(request)
     check_id("batch_id", batch_id)
-    status = await state.intake.coordinator.status(batch_id)
+    status = await anyio.to_thread.run_sync(state.intake.coordinator.status, batch_id)
     if status is None or status.owner != owner:
         raise _not_found(batch_id)
     essays = await anyio.to_thread.run_sync(_essays_of, state.engine, batch_id)
@@ -158,7 +158,8 @@ async def list_batches(
     limit: Annotated[int, Query(ge=1, le=100)] = 20,
 ) -> BatchList:
     """A page of the caller's batches that are not DONE yet; pass `next_cursor` back for the next."""
-    page = await api_state(request).intake.coordinator.list_active_batches(owner, cursor or None, limit)
+    coordinator = api_state(request).intake.coordinator
+    page = await anyio.to_thread.run_sync(coordinator.list_active_batches, owner, cursor or None, limit)
     return BatchList(
         batches=[
             BatchLine(
@@ -186,7 +187,7 @@ async def batch_report(batch_id: str, owner: Owner, request: Request) -> BatchRe
     if stored is None or stored.record.owner != owner:
         raise _not_found(batch_id)
     if stored.state is not BatchState.DONE or report is None:
-        live = await state.intake.coordinator.status(batch_id)
+        live = await anyio.to_thread.run_sync(state.intake.coordinator.status, batch_id)
         current = stored.state.value if live is None else live.state.value
         raise BatchNotDoneError(
             f"batch {batch_id} is {current}; its report is ready once it is done",

@@ -69,7 +69,9 @@ async def metrics(request: Request) -> Response:
 async def _count_open_batches(state: ApiState) -> int:
     count, cursor = 0, None
     while True:
-        page = await state.intake.coordinator.list_active_batches(None, cursor, _PAGE)
+        page = await anyio.to_thread.run_sync(
+            state.intake.coordinator.list_active_batches, None, cursor, _PAGE
+        )
         count += sum(1 for line in page.batches if line.state is BatchState.OPEN)
         cursor = page.next_cursor
         if cursor is None:
@@ -79,7 +81,7 @@ async def _count_open_batches(state: ApiState) -> int:
 async def _check_redis(state: ApiState) -> str:
     try:
         with anyio.fail_after(CHECK_TIMEOUT_SECONDS):
-            await state.redis.ping()
+            await anyio.to_thread.run_sync(state.intake.coordinator.ping, abandon_on_cancel=True)
     except (RedisError, OSError, TimeoutError) as error:
         return f"unreachable: {type(error).__name__}"
     return "ok"

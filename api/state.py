@@ -4,10 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-import redis.asyncio
 from celery import Celery
 from fastapi import Request
-from redis.asyncio.cluster import RedisCluster
 from sqlalchemy import Engine
 
 from els.errors import ConfigurationError
@@ -20,7 +18,6 @@ class ApiState:
     """Everything a request handler reaches the outside world through."""
 
     settings: Settings
-    redis: redis.asyncio.Redis | RedisCluster
     engine: Engine
     celery: Celery
     intake: Intake

@@ -36,10 +36,6 @@ class SlotResult:
     state: BatchState | None
 
 
-ClaimResult = SlotResult
-FailResult = SlotResult
-
-
 @dataclass(frozen=True, slots=True)
 class ExpiredBatch:
     """A batch this call moved from OPEN to EXPIRED, with the slots nobody consumed."""
@@ -131,13 +127,3 @@ class BatchPage:
 
     batches: tuple[BatchSummary, ...]
     next_cursor: str | None
-
-
-@dataclass(frozen=True, slots=True)
-class EssayLocation:
-    """The batch an essay id was registered in, and that batch's owner."""
-
-    essay_id: str
-    batch_id: str
-    owner: str
-    created_ms: int

@@ -8,6 +8,7 @@ again, since processing is idempotent.
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 import uuid
@@ -18,8 +19,7 @@ from datetime import UTC, datetime, timedelta
 import anyio.to_thread
 from sqlalchemy import Engine
 
-from coordinator import AsyncCoordinator, BatchState, registration_fingerprint
-from coordinator.plans_batch import generated_essay_ids
+from coordinator import BatchState, Coordinator, generated_essay_ids, registration_fingerprint
 from coordinator.validation import check_count, check_essay_ids, check_id
 from db.batches import BatchRecord, StoredBatch, load_batch, record_registration
 from db.session import unit_of_work
@@ -46,11 +46,14 @@ EnqueueFollowup = Callable[[str, str], None]
 
 @dataclass(frozen=True)
 class Intake:
-    """What intake needs: settings, the database, the async coordinator and the two enqueue functions."""
+    """What intake needs: settings, the database, the coordinator and the two enqueue functions.
+
+    The coordinator is synchronous; intake calls it from the thread pool (`anyio.to_thread.run_sync`).
+    """
 
     settings: Settings
     engine: Engine
-    coordinator: AsyncCoordinator
+    coordinator: Coordinator
     enqueue_submission: EnqueueSubmission
     enqueue_registration_followup: EnqueueFollowup
 
@@ -137,11 +140,12 @@ async def register_batch(intake: Intake, request: BatchRequest) -> RegisteredBat
     )
     stored = await anyio.to_thread.run_sync(_store_registration, intake.engine, record, deadline_seconds)
     kept = stored.record
-    live = await intake.coordinator.status(batch_id)
+    live = await anyio.to_thread.run_sync(intake.coordinator.status, batch_id)
     if live is not None:
         # Committed already: a replay, answered as it stands (even after its deadline has passed).
         return _registered(kept, live.state, created=False)
-    result = await intake.coordinator.register(
+    register = functools.partial(
+        intake.coordinator.register,
         batch_id,
         request.owner,
         essay_ids=essay_ids if isinstance(shape, tuple) else None,
@@ -153,6 +157,7 @@ async def register_batch(intake: Intake, request: BatchRequest) -> RegisteredBat
         metadata_json=metadata_json,
         now_ms=int(datetime.now(UTC).timestamp() * 1000),
     )
+    result = await anyio.to_thread.run_sync(register)
     if result.pending_replayed > 0:
         await anyio.to_thread.run_sync(intake.enqueue_registration_followup, batch_id, request.correlation_id)
     return _registered(kept, result.state, created=result.created)
@@ -204,7 +209,7 @@ def _check_replay(stored: BatchRecord, request: BatchRecord, deadline_seconds: i
 async def check_open_batch(intake: Intake, owner: str, batch_id: str) -> None:
     """Raise NotFoundError unless the batch is the owner's, BatchNotOpenError unless it is OPEN."""
     check_id("batch_id", batch_id)
-    status = await intake.coordinator.status(batch_id)
+    status = await anyio.to_thread.run_sync(intake.coordinator.status, batch_id)
     if status is None or status.owner != owner:
         raise NotFoundError(f"batch {batch_id} not found", details={"batch_id": batch_id})
     if status.state is not BatchState.OPEN:

@@ -8,10 +8,9 @@ from typing import TypeVar
 
 from celery._state import get_current_app
 
-from coordinator import AsyncCoordinator
 from els import intake
 from els.intake import AcceptedSubmission, BatchRequest, Intake, RegisteredBatch, Upload
-from els.runtime import Runtime, async_redis_client
+from els.runtime import Runtime
 from tasks.enqueue import enqueue_registration_followup, enqueue_submission, through
 
 T = TypeVar("T")
@@ -43,20 +42,15 @@ def submit_essays(
 def _run(runtime: Runtime, step: Callable[[Intake], Awaitable[T]]) -> T:
     # Intake publishes from worker threads: through the caller's current Celery app, not Celery's default.
     app = get_current_app()
+    ready = Intake(
+        settings=runtime.settings,
+        engine=runtime.engine,
+        coordinator=runtime.coordinator,
+        enqueue_submission=through(app, enqueue_submission),
+        enqueue_registration_followup=through(app, enqueue_registration_followup),
+    )
 
     async def with_intake() -> T:
-        settings = runtime.settings
-        client = async_redis_client(settings)
-        try:
-            ready = Intake(
-                settings=settings,
-                engine=runtime.engine,
-                coordinator=AsyncCoordinator.from_settings(settings, client),
-                enqueue_submission=through(app, enqueue_submission),
-                enqueue_registration_followup=through(app, enqueue_registration_followup),
-            )
-            return await step(ready)
-        finally:
-            await client.aclose()
+        return await step(ready)
 
     return asyncio.run(with_intake())

@@ -6,8 +6,6 @@ import threading
 from dataclasses import dataclass
 
 import redis
-import redis.asyncio
-from redis.asyncio.cluster import RedisCluster as AsyncRedisCluster
 from redis.cluster import RedisCluster
 from sqlalchemy import Engine
 
@@ -31,20 +29,16 @@ class Runtime:
         self.engine.dispose()
 
 
-def async_redis_client(settings: Settings) -> redis.asyncio.Redis | AsyncRedisCluster:
-    """The asyncio Redis client for `settings` (a cluster client with `ELS_REDIS_CLUSTER`)."""
+def redis_client(settings: Settings) -> redis.Redis | RedisCluster:
+    """The Redis client for `settings` (a cluster client with `ELS_REDIS_CLUSTER`); connects on first use."""
     if settings.redis_cluster:
-        return AsyncRedisCluster.from_url(settings.redis_url)
-    return redis.asyncio.Redis.from_url(settings.redis_url, health_check_interval=30)
+        return RedisCluster.from_url(settings.redis_url)
+    return redis.Redis.from_url(settings.redis_url, health_check_interval=30)
 
 
 def build_runtime(settings: Settings) -> Runtime:
     """Build the clients for `settings`; nothing connects until first use."""
-    client: redis.Redis | RedisCluster
-    if settings.redis_cluster:
-        client = RedisCluster.from_url(settings.redis_url)
-    else:
-        client = redis.Redis.from_url(settings.redis_url, health_check_interval=30)
+    client = redis_client(settings)
     return Runtime(
         settings=settings,
         redis=client,

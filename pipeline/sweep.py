@@ -43,22 +43,15 @@ def sweep(
     says no message waits (asked only when such a submission exists).
     """
     settings = runtime.settings
-    lock = runtime.redis.lock(
-        f"{settings.key_prefix}:sweep-lock",
-        timeout=max(60.0, settings.sweep_interval_seconds * 2),
-        blocking=False,
-    )
-    if not lock.acquire(blocking=False):
-        return SweepResult(ran=False, expired=(), rekicked=())
-    try:
+    with runtime.coordinator.sweep_lock(max(60.0, settings.sweep_interval_seconds * 2)) as acquired:
+        if not acquired:
+            return SweepResult(ran=False, expired=(), rekicked=())
         at = now_ms() if now is None else now
         expired = runtime.coordinator.expire_due(at, settings.sweep_limit)
         stuck = runtime.coordinator.rekick_stuck(
             at, settings.stuck_after_seconds * 1000, settings.sweep_limit
         )
         stale = _claim_stale(runtime, at, queue_idle)
-    finally:
-        lock.release()
     metrics.EXPIRIES.inc(len(expired))
     metrics.REKICKS.inc(len(stuck))
     metrics.RESUBMISSIONS.inc(len(stale))

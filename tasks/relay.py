@@ -36,5 +36,5 @@ def relay_now() -> RelayResult:
 def request_relay() -> None:
     """Ask for a relay soon; at most one request a second is published, beat covers the rest."""
     runtime = get_runtime()
-    if runtime.redis.set(f"{runtime.settings.key_prefix}:relay-requested", b"1", nx=True, px=1000):
+    if runtime.coordinator.request_once("relay-requested", 1000):
         relay_outbox_task.delay()

@@ -7,7 +7,6 @@ import logging
 from celery.signals import setup_logging, worker_process_init, worker_process_shutdown, worker_ready
 from prometheus_client import start_http_server
 
-from coordinator import check_eviction_policy
 from els.logs import configure_logging
 from els.runtime import close_runtime, configure_runtime, get_runtime
 from els.settings import Settings
@@ -36,7 +35,7 @@ def _close_runtime(**_: object) -> None:
 @worker_ready.connect
 def _check_redis(**_: object) -> None:
     runtime = get_runtime()
-    warning = check_eviction_policy(runtime.redis)
+    warning = runtime.coordinator.eviction_warning()
     if warning:
         log.error("REDIS MAY EVICT LIVE BATCH STATE: %s", warning)
     if runtime.settings.worker_metrics_port:

@@ -20,7 +20,7 @@ from celery.contrib.testing.worker import start_worker
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from coordinator import BatchState, BatchStatus, check_eviction_policy
+from coordinator import BatchState, BatchStatus
 from db.batches import load_report
 from db.migrate import upgrade
 from db.session import unit_of_work
@@ -90,7 +90,7 @@ def run_demo(files: list[Path], slots: int, deadline: int, console: Console, tim
         app.set_current()
         runtime = configure_runtime(settings)
         stack.callback(close_runtime)
-        warning = check_eviction_policy(runtime.redis)
+        warning = runtime.coordinator.eviction_warning()
         if warning:
             console.print(f"[yellow]{warning}[/yellow]")
         stack.enter_context(

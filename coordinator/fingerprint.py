@@ -6,6 +6,11 @@ import hashlib
 import json
 from collections.abc import Sequence
 
+from pydantic import JsonValue, TypeAdapter
+
+# A typed JSON parser (json.loads answers Any).
+_JSON: TypeAdapter[JsonValue] = TypeAdapter(JsonValue)
+
 
 def registration_fingerprint(
     owner: str, essay_ids: Sequence[str] | int, deadline_seconds: int, metadata_json: str
@@ -15,12 +20,12 @@ def registration_fingerprint(
     The metadata is compared as JSON (key order and spacing do not matter); the correlation id is not
     part of it, so a retried request with a fresh correlation id is still a replay.
     """
-    essays: list[str] | int = essay_ids if isinstance(essay_ids, int) else list(essay_ids)
-    canonical: dict[str, object] = {
+    essays: list[JsonValue] | int = essay_ids if isinstance(essay_ids, int) else list(essay_ids)
+    canonical: dict[str, JsonValue] = {
         "owner": owner,
         "essays": essays,
         "deadline_seconds": deadline_seconds,
-        "metadata": json.loads(metadata_json),
+        "metadata": _JSON.validate_json(metadata_json),
     }
     text = json.dumps(canonical, sort_keys=True, separators=(",", ":"), ensure_ascii=True)
     return hashlib.sha256(text.encode()).hexdigest()

@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import zlib
 from dataclasses import dataclass
-from functools import cached_property, lru_cache
+from functools import cached_property
 
 # Width of the creation time in index members, so lexical order is creation order (ms until year 33658).
 CREATED_WIDTH = 15
@@ -114,14 +114,19 @@ class KeySpace:
         """The keys of a batch, in the shard its id maps to (cached: claims of a batch come in runs)."""
         return _batch_keys(self, batch_id)
 
-    def all_shards(self) -> tuple[ShardKeys, ...]:
-        """Every shard, in order."""
-        return tuple(self.shard(number) for number in range(self.shards))
+
+_BATCH_KEYS_CACHED = 4096
+_batch_keys_cache: dict[tuple[KeySpace, str], BatchKeys] = {}
 
 
-@lru_cache(maxsize=4096)
 def _batch_keys(space: KeySpace, batch_id: str) -> BatchKeys:
-    return space.shard(shard_of(batch_id, space.shards)).batch(batch_id)
+    found = _batch_keys_cache.get((space, batch_id))
+    if found is None:
+        if len(_batch_keys_cache) >= _BATCH_KEYS_CACHED:
+            _batch_keys_cache.clear()  # a bounded cache; batches come and go
+        found = space.shard(shard_of(batch_id, space.shards)).batch(batch_id)
+        _batch_keys_cache[(space, batch_id)] = found
+    return found
 
 
 def active_member(batch_id: str, created_ms: int) -> str:

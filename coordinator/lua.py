@@ -2,17 +2,34 @@
 
 from __future__ import annotations
 
-from functools import cache
+from enum import StrEnum
 from importlib import resources
 
-from coordinator.calls import ScriptName
+
+class ScriptName(StrEnum):
+    """The entry scripts under coordinator/scripts/ (each is lib.lua + `<name>.lua`)."""
+
+    REGISTER = "register"
+    CLAIM = "claim"
+    FAIL = "fail"
+    EXPIRE = "expire"
+    BEGIN_FINALIZE = "begin_finalize"
+    COMPLETE_FINALIZE = "complete_finalize"
+    REKICK = "rekick"
+    STATUS = "status"
+    LIST = "list"
 
 
 def _read(name: str) -> str:
     return (resources.files("coordinator") / "scripts" / f"{name}.lua").read_text(encoding="utf-8")
 
 
-@cache
+_SOURCES: dict[ScriptName, str] = {}
+
+
 def script_source(name: ScriptName) -> str:
     """The full source of one entry script: lib.lua followed by `<name>.lua`."""
-    return _read("lib") + "\n" + _read(name.value)
+    source = _SOURCES.get(name)
+    if source is None:
+        source = _SOURCES[name] = _read("lib") + "\n" + _read(name.value)
+    return source

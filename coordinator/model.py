@@ -1,30 +1,10 @@
-"""The coordinator's typed values: batch states, slot outcomes and every operation's result."""
+"""The coordinator's typed results (batch states and slot outcomes live in essays/lifecycle.py)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from enum import StrEnum
 
-
-class BatchState(StrEnum):
-    """Where a batch is in its life: OPEN -> SEALED | EXPIRED -> FINALIZING -> DONE."""
-
-    OPEN = "open"
-    SEALED = "sealed"
-    EXPIRED = "expired"
-    FINALIZING = "finalizing"
-    DONE = "done"
-
-
-class Outcome(StrEnum):
-    """What a claim or a failure report came to."""
-
-    ASSIGNED = "assigned"  # took the next slot
-    FAILED = "failed"  # a final failure consumed the next slot
-    DUPLICATE = "duplicate"  # same content as an assigned slot; takes no slot
-    EXCESS = "excess"  # arrived after the batch stopped being OPEN; recorded and counted
-    PENDING = "pending"  # batch not registered yet; parked and replayed at registration
-    PENDING_FULL = "pending_full"  # batch not registered and its parking is full; nothing recorded
+from essays.lifecycle import BatchState, Outcome
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,10 +34,6 @@ class SlotResult:
     sealed: bool
     replayed: bool
     state: BatchState | None
-
-
-ClaimResult = SlotResult
-FailResult = SlotResult
 
 
 @dataclass(frozen=True, slots=True)
@@ -151,13 +127,3 @@ class BatchPage:
 
     batches: tuple[BatchSummary, ...]
     next_cursor: str | None
-
-
-@dataclass(frozen=True, slots=True)
-class EssayLocation:
-    """The batch an essay id was registered in, and that batch's owner."""
-
-    essay_id: str
-    batch_id: str
-    owner: str
-    created_ms: int

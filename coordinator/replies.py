@@ -6,19 +6,17 @@ from dataclasses import dataclass
 
 from coordinator import narrow
 from coordinator.model import (
-    BatchState,
     BatchStatus,
     BatchSummary,
-    EssayLocation,
     ExpiredBatch,
     FinalizeTicket,
-    Outcome,
     RegisterResult,
     SlotRecord,
     SlotResult,
     StuckBatch,
 )
 from els.errors import UnexpectedReplyError
+from essays.lifecycle import BatchState, Outcome
 
 
 @dataclass(frozen=True)
@@ -166,19 +164,6 @@ def parse_list(raw: object) -> tuple[int, str, list[BatchSummary]]:
             )
         )
     return narrow.integer(items[0]), narrow.text(items[1]), summaries
-
-
-def parse_location(raw: object, essay_id: str) -> EssayLocation | None:
-    """One essay lookup entry ("<batch_id>/<owner>/<created_ms>"), or None when absent."""
-    value = narrow.optional_text(raw)
-    if value is None:
-        return None
-    parts = value.split("/")
-    if len(parts) != 3:
-        raise UnexpectedReplyError(f"malformed essay lookup entry {value!r}")
-    return EssayLocation(
-        essay_id=essay_id, batch_id=parts[0], owner=parts[1], created_ms=narrow.integer(parts[2])
-    )
 
 
 def _record(essay_id: str, encoded: object) -> SlotRecord:

@@ -9,7 +9,6 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from db.batch_lifecycle import BatchState, advance_batch
 from db.clock import stamp
 from db.models import Batch, Essay
 from db.outbox import add_event
@@ -26,7 +25,7 @@ from els.events import (
     BatchSealedData,
 )
 from els.jsontypes import JsonObject
-from essays.lifecycle import EssayState, advance_essay
+from essays.lifecycle import BatchState, EssayState, advance_batch, advance_essay
 
 
 @dataclass(frozen=True)

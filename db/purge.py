@@ -8,11 +8,11 @@ from datetime import datetime, timedelta
 from sqlalchemy import ColumnElement, Engine, Select, delete, func, select, union
 from sqlalchemy.orm import Session
 
-from db.batch_lifecycle import BatchState
 from db.clock import stamp
 from db.models import Base, Batch, Content, Essay, Failure, OutboxEvent, Submission
 from db.session import unit_of_work
 from db.writes import affected_rows
+from essays.lifecycle import BatchState
 
 CHUNK = 500
 

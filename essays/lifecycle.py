@@ -1,4 +1,7 @@
-"""The two lifecycles ELS tracks, as explicit transition tables.
+"""The lifecycles ELS tracks, as explicit transition tables, and the slot outcomes of the coordinator.
+
+A batch is open → sealed | expired → finalizing → done; the coordinator's Lua scripts decide each step
+and SQL mirrors it (without finalizing), refusing a record that contradicts it.
 
 A submission is one upload: received → processing → ready | failed | excess | duplicate.
 An essay is one slot of a batch: awaiting → ready | failed | missing, then ready → analysing →
@@ -37,7 +40,28 @@ class EssayState(StrEnum):
     ANALYSIS_FAILED = "analysis_failed"
 
 
-S = TypeVar("S", SubmissionState, EssayState)
+class BatchState(StrEnum):
+    """Where a batch is in its life: OPEN -> SEALED | EXPIRED -> FINALIZING -> DONE."""
+
+    OPEN = "open"
+    SEALED = "sealed"
+    EXPIRED = "expired"
+    FINALIZING = "finalizing"
+    DONE = "done"
+
+
+class Outcome(StrEnum):
+    """What a claim or a failure report came to."""
+
+    ASSIGNED = "assigned"  # took the next slot
+    FAILED = "failed"  # a final failure consumed the next slot
+    DUPLICATE = "duplicate"  # same content as an assigned slot; takes no slot
+    EXCESS = "excess"  # arrived after the batch stopped being OPEN; recorded and counted
+    PENDING = "pending"  # batch not registered yet; parked and replayed at registration
+    PENDING_FULL = "pending_full"  # batch not registered and its parking is full; nothing recorded
+
+
+S = TypeVar("S", SubmissionState, EssayState, BatchState)
 
 _SUBMISSION_FINAL = frozenset(
     {SubmissionState.READY, SubmissionState.FAILED, SubmissionState.EXCESS, SubmissionState.DUPLICATE}
@@ -61,6 +85,20 @@ ESSAY_TRANSITIONS: dict[EssayState, frozenset[EssayState]] = {
     EssayState.ANALYSED: frozenset(),
     EssayState.ANALYSIS_FAILED: frozenset(),
 }
+
+# FINALIZING lives in Redis only: SQL mirrors open, then sealed or expired, then done.
+BATCH_TRANSITIONS: dict[BatchState, frozenset[BatchState]] = {
+    BatchState.OPEN: frozenset({BatchState.SEALED, BatchState.EXPIRED}),
+    BatchState.SEALED: frozenset({BatchState.FINALIZING, BatchState.DONE}),
+    BatchState.EXPIRED: frozenset({BatchState.FINALIZING, BatchState.DONE}),
+    BatchState.FINALIZING: frozenset({BatchState.DONE}),
+    BatchState.DONE: frozenset(),
+}
+
+
+def advance_batch(current: BatchState, target: BatchState) -> bool:
+    """True when `current` → `target` changes state, False when it is already there; else raises."""
+    return _advance("batch", BATCH_TRANSITIONS, current, target)
 
 
 def advance_submission(current: SubmissionState, target: SubmissionState) -> bool:

@@ -5,7 +5,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from coordinator import BatchState, Outcome
-from db.batch_lifecycle import BatchState as SqlBatchState
 from db.batches import load_batch, record_batch_closed
 from db.session import unit_of_work
 from db.submissions import list_unsettled_submissions
@@ -34,7 +33,7 @@ def plan_completion(runtime: Runtime, batch_id: str) -> CompletionPlan:
     if status.state is BatchState.DONE:
         return CompletionPlan(batch_id, (), done=True)
     closed_as = status.closed_as or status.state
-    kind = SqlBatchState.EXPIRED if closed_as is BatchState.EXPIRED else SqlBatchState.SEALED
+    kind = BatchState.EXPIRED if closed_as is BatchState.EXPIRED else BatchState.SEALED
     with unit_of_work(runtime.engine) as session:
         if load_batch(session, batch_id) is None:
             raise NotFoundError(f"batch {batch_id} has no SQL record")

@@ -9,7 +9,6 @@ from dataclasses import dataclass
 
 from coordinator import BatchPage, BatchState, BatchStatus
 from coordinator.validation import check_id
-from db.batch_lifecycle import BatchState as SqlBatchState
 from db.batches import load_batch, load_report
 from db.essays import EssayRecord, list_batch_essays, load_essay
 from db.session import unit_of_work
@@ -44,7 +43,7 @@ def batch_report(runtime: Runtime, owner: str, batch_id: str) -> JsonObject:
     check_id("batch_id", batch_id)
     with unit_of_work(runtime.engine, read_only=True) as session:
         stored = load_batch(session, batch_id)
-        done = stored is not None and stored.state is SqlBatchState.DONE
+        done = stored is not None and stored.state is BatchState.DONE
         report = load_report(session, batch_id) if done else None
     if stored is None or stored.record.owner != owner:
         raise _not_found(batch_id)

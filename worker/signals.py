@@ -29,8 +29,14 @@ def connect_signals(settings: Settings, app: Celery) -> None:
         # Connected, so Celery leaves the root logger to ELS: JSON lines off a terminal, with the work's ids.
         configure_logging(settings.log_level, settings.log_json)
 
+    def ours(sender: object) -> bool:
+        # Another app's worker in this process (a test's, the demo's) installs its own runtime.
+        return getattr(sender, "app", None) is app
+
     @worker_init.connect(weak=False)
-    def _install_runtime(**_: object) -> None:
+    def _install_runtime(sender: object = None, **_: object) -> None:
+        if not ours(sender):
+            return
         # The main process runs tasks itself with the solo and threads pools. Nothing connects yet, so a
         # prefork child inherits no socket from it.
         bootstrap.install(bootstrap.build_runtime(settings, app))
@@ -46,7 +52,9 @@ def connect_signals(settings: Settings, app: Celery) -> None:
         bootstrap.install(None)
 
     @worker_ready.connect(weak=False)
-    def _check_redis(**_: object) -> None:
+    def _check_redis(sender: object = None, **_: object) -> None:
+        if not ours(sender):
+            return
         warning = bootstrap.installed_runtime().coordinator.eviction_warning()
         if warning:
             log.error("REDIS MAY EVICT LIVE BATCH STATE: %s", warning)

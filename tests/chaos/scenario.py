@@ -36,7 +36,7 @@ from tests.support.batches import register_batch, submit
 from tests.support.documents import make_docx, make_encrypted_pdf, make_pdf, random_binary
 from tests.support.workers import WorkerFleet
 
-SOURCES = Path(__file__).resolve().parents[2] / "els" / "samples" / "sources"
+SOURCES = Path(__file__).resolve().parents[2] / "cli" / "samples" / "sources"
 COMPLETED = "batch.completed"
 
 

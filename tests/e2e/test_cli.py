@@ -14,7 +14,7 @@ pytestmark = pytest.mark.slow
 
 
 def els(*args: str, env: dict[str, str], cwd: Path) -> subprocess.CompletedProcess[str]:
-    command = [sys.executable, "-m", "els.cli", *args]
+    command = [sys.executable, "-m", "cli", *args]
     return subprocess.run(command, env=env, cwd=cwd, capture_output=True, text=True, timeout=240, check=False)
 
 

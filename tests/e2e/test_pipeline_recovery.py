@@ -7,6 +7,7 @@ from dataclasses import replace
 
 import redis
 from celery import Celery
+from celery._state import get_current_app
 from celery.worker.worker import WorkController
 from sqlalchemy import func, select
 
@@ -126,7 +127,9 @@ def test_a_lost_processing_message_is_resubmitted_by_the_sweep_once_stale(
 
 def test_waiting_messages_counts_what_waits_in_the_queue(redis_client: redis.Redis, key_prefix: str) -> None:
     settings = Settings(queue=f"{key_prefix}:queue")
+    previous = get_current_app()
     dispatcher = CeleryDispatcher(create_app(settings), settings.queue)
+    previous.set_current()  # creating an app makes it current in this thread; later tests need theirs
     assert dispatcher.waiting_messages() == 0  # never declared
     redis_client.lpush(settings.queue, b"{}", b"{}", b"{}")
     assert dispatcher.waiting_messages() == 3

@@ -19,7 +19,7 @@ from db.engine import create_db_engine
 from db.models import Batch, Submission
 from els.settings import Settings
 
-SAMPLES = Path(__file__).parents[3] / "els" / "samples" / "files"
+SAMPLES = Path(__file__).parents[3] / "cli" / "samples" / "files"
 ALICE_TOKEN = "alice-token-for-tests"
 BOB_TOKEN = "bob-token-for-tests"
 

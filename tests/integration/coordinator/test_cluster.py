@@ -6,7 +6,6 @@ shared Redis is untouched; stops them afterwards.
 
 from __future__ import annotations
 
-import asyncio
 import random
 import socket
 import subprocess
@@ -16,20 +15,12 @@ from contextlib import ExitStack
 
 import pytest
 import redis
-import redis.asyncio.cluster
 from celery._state import get_current_app
 from fastapi.testclient import TestClient
 from redis.cluster import RedisCluster
 
 from api.app import create_app as create_api
-from coordinator import (
-    AsyncCoordinator,
-    BatchState,
-    Coordinator,
-    Outcome,
-    check_eviction_policy,
-    registration_fingerprint,
-)
+from coordinator import Coordinator, Outcome
 from db.migrate import upgrade
 from els.settings import Settings
 from tests.e2e.api.conftest import ALICE, ALICE_TOKEN, digest
@@ -133,8 +124,6 @@ def test_every_script_runs_on_a_cluster_and_the_indexes_spread_over_nodes(
             break
         cursor = page.next_cursor
     assert sorted(listed) == sorted(ids)
-    location = coordinator.lookup("b7-002")
-    assert location is not None and location.batch_id == "b7"
 
     ticket = coordinator.begin_finalize("b0", NOW, 60_000)
     assert ticket.acquired and ticket.token is not None
@@ -152,32 +141,7 @@ def test_every_script_runs_on_a_cluster_and_the_indexes_spread_over_nodes(
             ):
                 holding.add(port)
     assert len(holding) > 1
-    assert check_eviction_policy(cluster_client) is None
-
-
-async def async_paths(port: int) -> None:
-    client = redis.asyncio.cluster.RedisCluster(host="127.0.0.1", port=port)
-    try:
-        coordinator = AsyncCoordinator.from_settings(Settings(key_prefix="elsacluster"), client)
-        await coordinator.register(
-            "a1",
-            "alice",
-            expected_count=1,
-            deadline_ms=NOW + HOUR_MS,
-            fingerprint=registration_fingerprint("alice", 1, 3600, "{}"),
-            correlation_id="c",
-            now_ms=NOW,
-        )
-        assert (await coordinator.claim("a1", "s1", "h1", "{}", NOW)).sealed
-        status = await coordinator.status("a1")
-        assert status is not None and status.state is BatchState.SEALED
-        assert await coordinator.lookup("a1-001") is not None
-    finally:
-        await client.aclose()
-
-
-def test_the_async_coordinator_runs_on_a_cluster(cluster: list[int]) -> None:
-    asyncio.run(async_paths(cluster[1]))
+    assert coordinator.eviction_warning() is None
 
 
 def test_the_api_registers_and_reads_batches_on_a_cluster(cluster: list[int], sqlite_url: str) -> None:

@@ -5,8 +5,7 @@ from __future__ import annotations
 import redis
 
 from coordinator import Coordinator, Outcome
-from coordinator.calls import ScriptName
-from coordinator.lua import script_source
+from coordinator.lua import ScriptName, script_source
 from tests.integration.coordinator.support import NOW, register
 
 

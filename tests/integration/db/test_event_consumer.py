@@ -13,7 +13,6 @@ from kombu import Connection, Consumer, Exchange, Queue
 from kombu.message import Message
 from sqlalchemy import Engine
 
-from db.batch_lifecycle import BatchState
 from db.batches import record_batch_closed, write_report
 from db.claims import record_excess, record_failure, record_slot_assigned
 from db.essays import record_analysis, start_analysis
@@ -21,6 +20,7 @@ from db.outbox import list_events
 from db.session import unit_of_work
 from els.events import event_id_for, parse_event
 from els.settings import Settings
+from essays.lifecycle import BatchState
 from services.relay import relay_outbox
 from tasks.publisher import KombuPublisher
 from tests.integration.db.builders import T0, batch_record, essay_text, processed_submission, register

@@ -8,7 +8,6 @@ from datetime import timedelta
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
-from db.batch_lifecycle import BatchState
 from db.batches import load_batch, load_report, record_batch_closed, record_registration, write_report
 from db.claims import record_duplicate, record_excess, record_failure, record_slot_assigned
 from db.essays import list_batch_essays, load_essay_text, record_analysis, start_analysis
@@ -18,7 +17,7 @@ from db.session import unit_of_work
 from db.submissions import load_submission, mark_processing, record_processed, store_submission
 from els.events import event_id_for
 from els.jsontypes import JsonObject
-from essays.lifecycle import EssayState, SubmissionState
+from essays.lifecycle import BatchState, EssayState, SubmissionState
 from tests.integration.db.builders import (
     T0,
     batch_record,

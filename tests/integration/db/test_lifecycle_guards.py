@@ -9,13 +9,13 @@ import pytest
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
-from db.batch_lifecycle import BatchState
 from db.batches import BatchRecord, record_batch_closed, record_registration, write_report
 from db.claims import record_failure, record_slot_assigned
 from db.essays import record_analysis, start_analysis
 from db.session import unit_of_work
 from db.submissions import mark_processing, record_processed, store_submission
 from els.errors import ConflictError, ElsError, InvalidInputError, InvalidTransitionError, NotFoundError
+from essays.lifecycle import BatchState
 from tests.integration.db.builders import (
     T0,
     batch_record,

@@ -7,7 +7,6 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import Engine
 
-from db.batch_lifecycle import BatchState
 from db.batches import BatchRecord, load_batch, record_batch_closed, write_report
 from db.claims import record_slot_assigned
 from db.essays import list_batch_essays, load_essay_text, record_analysis, start_analysis
@@ -15,6 +14,7 @@ from db.models import Content, Essay, Failure, OutboxEvent, Submission
 from db.outbox import list_events
 from db.purge import PurgeReport, purge_finished
 from db.session import unit_of_work
+from essays.lifecycle import BatchState
 from services.relay import relay_outbox
 from tests.integration.db.builders import T0, batch_record, count, processed_submission, register, snapshot
 from tests.integration.db.publishers import RecordingPublisher

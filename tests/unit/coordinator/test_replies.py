@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
+from coordinator import Outcome
 from coordinator.eviction import eviction_warning
-from coordinator.model import Outcome
 from coordinator.replies import parse_register, parse_slot, parse_status, parse_ticket
 from els.errors import UnexpectedReplyError
 

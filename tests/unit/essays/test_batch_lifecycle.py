@@ -1,11 +1,11 @@
-"""The batch states SQL mirrors move one way only: open, then sealed or expired, then done."""
+"""A batch moves one way only: open, then sealed or expired, then (finalizing and) done."""
 
 from __future__ import annotations
 
 import pytest
 
-from db.batch_lifecycle import BATCH_TRANSITIONS, BatchState, advance_batch
 from els.errors import InvalidTransitionError
+from essays.lifecycle import BATCH_TRANSITIONS, BatchState, advance_batch
 
 
 def test_a_batch_closes_then_finishes() -> None:

@@ -1,0 +1,340 @@
+"""`Coordinator`: live batch state in Redis, one method per Lua script, on a synchronous redis-py client.
+
+Each script method validates its input before any round trip, builds the script's KEYS and ARGV, runs
+the registered script and hands the raw reply to coordinator/replies.py, the one place replies are
+parsed. Every rule lives in the Lua scripts (coordinator/scripts/).
+
+There is no asyncio variant: the HTTP API calls this same Coordinator from FastAPI's thread pool
+(`anyio.to_thread.run_sync`), so one client type and one code path serve workers, CLI and API.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager, suppress
+from typing import TypeAlias
+
+import redis
+from redis.cluster import RedisCluster
+from redis.commands.core import Script
+from redis.exceptions import LockNotOwnedError
+from redis.lock import Lock
+
+from coordinator import narrow
+from coordinator import validation as check
+from coordinator.config import CoordinatorConfig, config_from_settings
+from coordinator.cursor import decode_cursor, encode_cursor
+from coordinator.eviction import check_eviction_policy
+from coordinator.keys import ShardKeys, active_member, owner_member
+from coordinator.lua import ScriptName, script_source
+from coordinator.model import (
+    BatchPage,
+    BatchStatus,
+    BatchSummary,
+    ExpiredBatch,
+    FinalizeTicket,
+    RegisterResult,
+    SlotResult,
+    StuckBatch,
+)
+from coordinator.replies import (
+    STATUS_FIELDS,
+    RegisterRefusal,
+    parse_expired,
+    parse_list,
+    parse_register,
+    parse_rekick,
+    parse_slot,
+    parse_status,
+    parse_ticket,
+)
+from els.errors import BatchConflictError, EssayIdTakenError, InvalidInputError
+from els.settings import Settings
+
+Client: TypeAlias = redis.Redis | RedisCluster
+
+MAX_PAGE = 1000
+
+
+def generated_essay_ids(batch_id: str, count: int) -> tuple[str, ...]:
+    """The essay ids of a batch registered by count: `<batch_id>-001` ... (stable under replay)."""
+    return tuple(check.check_id("essay_id", f"{batch_id}-{i:03d}") for i in range(1, count + 1))
+
+
+class Coordinator:
+    """Register, claim, fail, expire, finalize, re-kick, status and list: one script each."""
+
+    def __init__(self, client: Client, config: CoordinatorConfig) -> None:
+        self.client = client
+        self.config = config
+        # register_script re-sends the source whenever the server answers NOSCRIPT.
+        self._scripts: dict[ScriptName, Script] = {
+            name: client.register_script(script_source(name)) for name in ScriptName
+        }
+
+    @classmethod
+    def from_settings(cls, settings: Settings, client: Client) -> Coordinator:
+        """A coordinator for the deployment `settings` describe, on `client`."""
+        return cls(client, config_from_settings(settings))
+
+    def _run(self, script: ScriptName, keys: Sequence[str], args: Sequence[str | int]) -> object:
+        reply: object = self._scripts[script](keys=keys, args=args)
+        return reply
+
+    # -- one batch ------------------------------------------------------------------------------------
+
+    def register(
+        self,
+        batch_id: str,
+        owner: str,
+        *,
+        essay_ids: Sequence[str] | None = None,
+        expected_count: int | None = None,
+        deadline_ms: int,
+        fingerprint: str,
+        correlation_id: str,
+        metadata_json: str = "{}",
+        now_ms: int,
+    ) -> RegisterResult:
+        """register.lua: create a batch OPEN with its slots (explicit ids or a count), or replay it.
+
+        Raises BatchConflictError for the same id with another fingerprint, EssayIdTakenError when an
+        explicit essay id is live in another batch of the shard.
+        """
+        check.check_id("batch_id", batch_id)
+        check.check_id("owner", owner)
+        check.check_id("correlation_id", correlation_id)
+        check.check_fingerprint(fingerprint)
+        check.check_json("metadata_json", metadata_json, check.MAX_METADATA_BYTES)
+        check.check_deadline(deadline_ms, now_ms, self.config.max_deadline_seconds)
+        if (essay_ids is None) == (expected_count is None):
+            raise InvalidInputError("give either essay_ids or expected_count", details={"field": "essay_ids"})
+        limit = self.config.max_expected_essays
+        if essay_ids is not None:
+            ids = check.check_essay_ids(essay_ids, limit)
+        else:
+            ids = generated_essay_ids(batch_id, check.check_count(expected_count or 0, limit))
+        keys = self.config.keys.batch(batch_id)
+        shard = keys.shard
+        reply = self._run(
+            ScriptName.REGISTER,
+            (*keys.layout, shard.active, shard.owners, *(shard.essay(essay_id) for essay_id in ids)),
+            (
+                batch_id,
+                owner,
+                fingerprint,
+                deadline_ms,
+                now_ms,
+                deadline_ms - now_ms + self.config.retention_ms,  # backstop TTL
+                correlation_id,
+                metadata_json,
+                active_member(batch_id, now_ms),
+                owner_member(owner, batch_id, now_ms),
+                shard.base,
+                *ids,
+            ),
+        )
+        result = parse_register(reply, batch_id)
+        if isinstance(result, RegisterRefusal):
+            if result.essay_id is not None:
+                raise EssayIdTakenError(
+                    f"essay id {result.essay_id} is already registered in another live batch",
+                    details={"essay_id": result.essay_id, "batch_id": batch_id},
+                )
+            raise BatchConflictError(
+                f"batch {batch_id} exists and was registered with a different request",
+                details={"batch_id": batch_id, "state": result.state},
+            )
+        return result
+
+    def claim(
+        self, batch_id: str, submission_id: str, content_hash: str, payload_json: str, now_ms: int
+    ) -> SlotResult:
+        """claim.lua: the next slot for a processed submission, or why not (duplicate, excess, pending).
+
+        `payload_json` is opaque to the coordinator (size-checked only): the caller's small JSON string,
+        stored with the assignment and returned in the slot's record.
+        """
+        check.check_id("batch_id", batch_id)
+        check.check_id("submission_id", submission_id)
+        check.check_content_hash(content_hash)
+        check.check_size("payload_json", payload_json, check.MAX_PAYLOAD_BYTES)
+        reply = self._run(
+            ScriptName.CLAIM,
+            self.config.keys.batch(batch_id).layout,
+            (
+                batch_id,
+                submission_id,
+                content_hash,
+                payload_json,
+                now_ms,
+                self.config.pending_ttl_ms,
+                self.config.pending_cap,
+            ),
+        )
+        return parse_slot(reply, batch_id, submission_id)
+
+    def fail(self, batch_id: str, submission_id: str, code: str, detail: str, now_ms: int) -> SlotResult:
+        """fail.lua: record a final failure; it consumes the next slot so the batch still completes."""
+        check.check_id("batch_id", batch_id)
+        check.check_id("submission_id", submission_id)
+        check.check_id("code", code)
+        reply = self._run(
+            ScriptName.FAIL,
+            self.config.keys.batch(batch_id).layout,
+            (
+                batch_id,
+                submission_id,
+                code,
+                check.clip_detail(detail),
+                now_ms,
+                self.config.pending_ttl_ms,
+                self.config.pending_cap,
+            ),
+        )
+        return parse_slot(reply, batch_id, submission_id)
+
+    def begin_finalize(self, batch_id: str, now_ms: int, lease_ms: int) -> FinalizeTicket:
+        """begin_finalize.lua: SEALED|EXPIRED -> FINALIZING for one caller, or a takeover after the lease."""
+        check.check_id("batch_id", batch_id)
+        check.check_positive("lease_ms", lease_ms)
+        keys = self.config.keys.batch(batch_id)
+        reply = self._run(
+            ScriptName.BEGIN_FINALIZE,
+            (keys.hash, keys.shard.stuck, keys.shard.tokens),
+            (batch_id, now_ms, lease_ms),
+        )
+        return parse_ticket(reply, batch_id)
+
+    def complete_finalize(self, batch_id: str, token: str, now_ms: int) -> bool:
+        """complete_finalize.lua: FINALIZING -> DONE if `token` is current; True only for that call."""
+        check.check_id("batch_id", batch_id)
+        check.check_id("token", token)
+        keys = self.config.keys.batch(batch_id)
+        reply = self._run(
+            ScriptName.COMPLETE_FINALIZE,
+            (*keys.layout, keys.shard.active, keys.shard.owners),
+            (batch_id, token, now_ms, self.config.retention_ms, keys.shard.base),
+        )
+        return narrow.flag(reply)
+
+    def status(self, batch_id: str) -> BatchStatus | None:
+        """status.lua: everything live about a batch in one round trip, or None."""
+        check.check_id("batch_id", batch_id)
+        reply = self._run(ScriptName.STATUS, (self.config.keys.batch(batch_id).hash,), STATUS_FIELDS)
+        return parse_status(reply, batch_id)
+
+    # -- walks over the shards: bounded by the caller's limit, never by the number of batches --------
+
+    def _rotation(self, now_ms: int) -> list[ShardKeys]:
+        # Start at a shard that moves with time, so a backlog in one shard cannot starve the others.
+        keys = self.config.keys
+        start = now_ms % keys.shards
+        return [keys.shard((start + offset) % keys.shards) for offset in range(keys.shards)]
+
+    def expire_due(self, now_ms: int, limit: int) -> list[ExpiredBatch]:
+        """expire.lua per shard: OPEN -> EXPIRED for at most `limit` batches due at `now_ms`, each once."""
+        check.check_positive("limit", limit)
+        expired: list[ExpiredBatch] = []
+        for shard in self._rotation(now_ms):
+            while len(expired) < limit:
+                asked = limit - len(expired)
+                reply = self._run(
+                    ScriptName.EXPIRE, (shard.deadlines, shard.stuck), (shard.base, now_ms, asked)
+                )
+                scanned, batches = parse_expired(reply)
+                expired.extend(batches)
+                if scanned < asked:
+                    break
+            if len(expired) >= limit:
+                break
+        return expired
+
+    def rekick_stuck(self, now_ms: int, older_than_ms: int, limit: int) -> list[StuckBatch]:
+        """rekick.lua per shard: batches sealed, expired or finalizing for over `older_than_ms`."""
+        check.check_positive("limit", limit)
+        if older_than_ms < 0:
+            raise InvalidInputError("older_than_ms must not be negative", details={"field": "older_than_ms"})
+        stuck: list[StuckBatch] = []
+        for shard in self._rotation(now_ms):
+            while len(stuck) < limit:
+                asked = limit - len(stuck)
+                reply = self._run(
+                    ScriptName.REKICK, (shard.stuck,), (shard.base, now_ms, now_ms - older_than_ms, asked)
+                )
+                scanned, batches = parse_rekick(reply)
+                stuck.extend(batches)
+                if scanned < asked:
+                    break
+            if len(stuck) >= limit:
+                break
+        return stuck
+
+    def list_active_batches(self, owner: str | None, cursor: str | None, limit: int) -> BatchPage:
+        """list.lua per shard: a page of not-DONE batches (all or one owner's), creation order per shard.
+
+        Pass the page's `next_cursor` to continue.
+        """
+        if owner is not None:
+            check.check_id("owner", owner)
+        if not 1 <= limit <= MAX_PAGE:
+            raise InvalidInputError(f"limit must be within 1..{MAX_PAGE}", details={"field": "limit"})
+        shards = self.config.keys.shards
+        shard_number, after = (0, "") if cursor is None else decode_cursor(cursor, shards)
+        if owner is not None and after and not after.startswith(f"{owner}/"):
+            raise InvalidInputError("cursor belongs to another listing", details={"field": "cursor"})
+        batches: list[BatchSummary] = []
+        while shard_number < shards and len(batches) < limit:
+            shard = self.config.keys.shard(shard_number)
+            index, low, high = _range(shard, owner, after)
+            asked = limit - len(batches)
+            reply = self._run(ScriptName.LIST, (index,), (shard.base, low, high, asked))
+            scanned, last, found = parse_list(reply)
+            batches.extend(found)
+            if scanned < asked:
+                shard_number, after = shard_number + 1, ""
+            else:
+                after = last
+        next_cursor = encode_cursor(shard_number, after) if shard_number < shards else None
+        return BatchPage(batches=tuple(batches), next_cursor=next_cursor)
+
+    # -- small coordination helpers, so nothing outside coordinator/ touches the client -----------------
+
+    def request_once(self, name: str, ttl_ms: int) -> bool:
+        """`SET <prefix>:<name> 1 NX PX ttl_ms`: True for the one caller that set it within the ttl."""
+        check.check_id("name", name)
+        check.check_positive("ttl_ms", ttl_ms)
+        reply: object = self.client.set(f"{self.config.keys.prefix}:{name}", b"1", nx=True, px=ttl_ms)
+        return reply is True
+
+    @contextmanager
+    def sweep_lock(self, timeout_seconds: float) -> Iterator[bool]:
+        """The non-blocking lock `<prefix>:sweep-lock`: yields whether this caller holds it.
+
+        Released on exit. The lock only saves duplicate work (every sweep step is safe to run twice), so
+        a lock that expired or was taken over meanwhile is not an error.
+        """
+        lock = Lock(self.client, f"{self.config.keys.prefix}:sweep-lock", timeout=timeout_seconds)
+        acquired: bool = lock.acquire(blocking=False)
+        try:
+            yield acquired
+        finally:
+            if acquired:
+                with suppress(LockNotOwnedError):
+                    lock.release()
+
+    def ping(self) -> None:
+        """One PING; raises redis-py's errors when Redis does not answer."""
+        self.client.ping()
+
+    def eviction_warning(self) -> str | None:
+        """A warning when Redis may evict the coordinator's keys (or will not say), None on noeviction."""
+        return check_eviction_policy(self.client)
+
+
+def _range(shard: ShardKeys, owner: str | None, after: str) -> tuple[str, str, str]:
+    """The index key and the lexical range after `after` of one shard's listing."""
+    if owner is None:
+        return shard.active, f"({after}" if after else "-", "+"
+    # Owner members are "<owner>/..."; '0' is the character after '/', so "(<owner>0" ends the range.
+    return shard.owners, f"({after}" if after else f"[{owner}/", f"({owner}0"

@@ -9,10 +9,21 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from kombu import Queue
+
 from els.settings import Settings
 
 SWEEP_TASK = "els.sweep"
 RELAY_TASK = "els.relay_outbox"
+# Short bookkeeping tasks that deadlines and completions wait on: they get a queue of their own, so a
+# backlog of essays never holds them back (and never makes beat's sweep expire unrun).
+CONTROL_TASKS = (
+    SWEEP_TASK,
+    RELAY_TASK,
+    "els.complete_batch",
+    "els.finalize_batch",
+    "els.registration_followup",
+)
 
 
 def build(settings: Settings) -> dict[str, object]:
@@ -66,8 +77,11 @@ def build(settings: Settings) -> dict[str, object]:
         # Soft shutdown: on a deploy, finish or requeue running work for up to 30 s instead of losing it.
         "worker_soft_shutdown_timeout": 30.0,
         "worker_enable_soft_shutdown_on_idle": True,
-        # All ELS tasks share one named queue, so several deployments can share a broker by name.
+        # Essay work on one named queue, control work on another (several deployments can share a broker by
+        # name). A worker started without -Q consumes both; `-Q <queue>` and `-Q <control queue>` split them.
         "task_default_queue": settings.queue,
+        "task_queues": (Queue(settings.queue), Queue(settings.celery_control_queue)),
+        "task_routes": {name: {"queue": settings.celery_control_queue} for name in CONTROL_TASKS},
         "task_create_missing_queues": True,
         # Timestamps in UTC; the sweep compares them to Redis deadlines stored as UTC epoch milliseconds.
         "enable_utc": True,

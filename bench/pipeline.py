@@ -99,7 +99,7 @@ def main() -> None:
                 "--pool",
                 "solo",
                 "-Q",
-                settings.queue,
+                f"{settings.queue},{settings.celery_control_queue}",
             ),
             *("--without-gossip", "--without-mingle", "--loglevel", "WARNING"),
         ]

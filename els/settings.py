@@ -24,7 +24,12 @@ class Settings(BaseSettings):
     # Celery.
     broker_url: str | None = Field(None, description="Celery broker; defaults to redis_url.")
     result_backend: str | None = Field(None, description="Celery result backend; defaults to redis_url.")
-    queue: str = Field("els", description="Queue the ELS tasks are routed to.")
+    queue: str = Field("els", description="Queue the essay work (processing, analysis) is routed to.")
+    control_queue: str | None = Field(
+        None,
+        description="Queue of the sweep, relay and completion tasks, so a backlog of essays never delays "
+        "a deadline; defaults to `<queue>-control`.",
+    )
     task_soft_time_limit: int = Field(240, ge=1, description="Seconds before SoftTimeLimitExceeded.")
     task_time_limit: int = Field(300, ge=1, description="Seconds before the worker child is killed.")
     visibility_timeout: int = Field(
@@ -92,6 +97,11 @@ class Settings(BaseSettings):
         if self.max_words < max(self.min_words, 1):
             raise ValueError("ELS_MAX_WORDS must be at least ELS_MIN_WORDS (and at least 1)")
         return self
+
+    @property
+    def celery_control_queue(self) -> str:
+        """The control queue's name, falling back to `<queue>-control`."""
+        return self.control_queue or f"{self.queue}-control"
 
     @property
     def celery_broker_url(self) -> str:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 from dataclasses import replace
 
+import pytest
 import redis
 from celery import Celery
 from celery._state import get_current_app
@@ -60,6 +61,30 @@ def test_deadline_expires_a_half_full_batch_and_names_missing_slots(els_worker: 
     )
     assert missing == [f"{batch_id}-002", f"{batch_id}-003"]
     assert completed_events(runtime, batch_id) == 1
+
+
+class BrokerGoneDispatcher(CeleryDispatcher):
+    """The real dispatcher, but the broker stops answering once the sweep asks for the queue's depth."""
+
+    def waiting_messages(self) -> int:
+        raise ConnectionError("broker went away mid-sweep")
+
+
+def test_a_sweep_that_fails_late_has_already_dispatched_the_batches_it_expired(
+    els_worker: WorkController, celery_app: Celery
+) -> None:
+    runtime = get_runtime()
+    due = register_batch(runtime, 2, deadline_seconds=60)
+    # A stale submission makes the sweep ask the broker, which then fails, after the expiry.
+    stale_batch = register_batch(runtime, 1, deadline_seconds=6 * 3600)
+    submit(runtime, stale_batch, "lost.txt", ESSAYS[0].encode(), enqueue=False)
+    patience_ms = max(runtime.settings.stuck_after_seconds, runtime.settings.visibility_timeout) * 1000
+    failing = replace(runtime, dispatcher=BrokerGoneDispatcher(celery_app, runtime.settings.queue))
+    with pytest.raises(ConnectionError):
+        sweep(failing, now_ms() + patience_ms + 1000)
+    # Expired exactly once, and its completion went out before the failure: no second sweep needed.
+    wait_for_state(runtime, due, BatchState.DONE)
+    assert completed_events(runtime, due) == 1
 
 
 def test_crash_between_seal_and_dispatch_is_finalized_once_by_the_sweep(els_worker: WorkController) -> None:

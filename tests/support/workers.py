@@ -54,9 +54,18 @@ def children_of(pid: int) -> list[int]:
 class WorkerProcess:
     """One `celery worker` process (prefork by default) with its own log file."""
 
-    def __init__(self, name: str, env: dict[str, str], log_dir: Path, *, concurrency: int = 2) -> None:
+    def __init__(
+        self,
+        name: str,
+        env: dict[str, str],
+        log_dir: Path,
+        *,
+        concurrency: int = 2,
+        options: tuple[str, ...] = (),
+    ) -> None:
         self.name = name
         self.env = env
+        self.options = options
         self.log_path = log_dir / f"{name}.log"
         self.concurrency = concurrency
         self.starts = 0
@@ -87,6 +96,7 @@ class WorkerProcess:
                     "--without-gossip",
                     "--without-mingle",
                     "--loglevel=WARNING",
+                    *self.options,
                 ],
                 cwd=ROOT,
                 env=self.env,

@@ -27,7 +27,16 @@ def services() -> dict[str, dict[str, object]]:
 
 
 def test_compose_runs_every_role() -> None:
-    assert set(services()) == {"redis", "postgres", "migrate", "api", "worker", "beat", "flower"}
+    assert set(services()) == {
+        "redis",
+        "postgres",
+        "migrate",
+        "api",
+        "worker",
+        "control-worker",
+        "beat",
+        "flower",
+    }
 
 
 def test_compose_redis_never_evicts_and_keeps_an_append_only_file() -> None:
@@ -38,7 +47,7 @@ def test_compose_redis_never_evicts_and_keeps_an_append_only_file() -> None:
 
 
 def test_compose_long_running_services_have_health_checks() -> None:
-    for name in ("redis", "postgres", "api", "worker", "beat", "flower"):
+    for name in ("redis", "postgres", "api", "worker", "control-worker", "beat", "flower"):
         assert "healthcheck" in services()[name], name
 
 

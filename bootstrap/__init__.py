@@ -6,7 +6,7 @@ Entry points (the API factory, the worker, the CLI) call `build_runtime`; the wo
 
 from __future__ import annotations
 
-from contextlib import AbstractContextManager
+from contextlib import AbstractContextManager, closing
 
 import redis
 from celery import Celery
@@ -39,7 +39,7 @@ def build_runtime(settings: Settings, app: Celery | None = None) -> Runtime:
     engine = create_db_engine(settings.database_url)
 
     def open_publisher() -> AbstractContextManager[Publisher]:
-        return KombuPublisher(settings.celery_broker_url, settings.events_exchange)
+        return closing(KombuPublisher(settings.celery_broker_url, settings.events_exchange))
 
     return Runtime(
         settings=settings,

@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-from types import TracebackType
-from typing import Self
-
 from kombu import Connection, Exchange, Producer
 from kombu.exceptions import KombuError
 
@@ -15,7 +12,10 @@ PERSISTENT = 2  # AMQP delivery mode; brokers that persist keep the message acro
 
 
 class KombuPublisher:
-    """Publishes to a durable topic exchange: JSON, persistent, message id = event id."""
+    """Publishes to a durable topic exchange: JSON, persistent, message id = event id.
+
+    Use it as `with contextlib.closing(KombuPublisher(...)) as publisher:` so its connection is released.
+    """
 
     def __init__(self, url: str, exchange: str, *, connect_timeout: float = 5.0) -> None:
         self._connection = Connection(url, connect_timeout=connect_timeout)
@@ -59,14 +59,3 @@ class KombuPublisher:
         """Release the broker connection."""
         self._producer = None
         self._connection.release()
-
-    def __enter__(self) -> Self:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        traceback: TracebackType | None,
-    ) -> None:
-        self.close()

@@ -15,6 +15,7 @@ import re
 import time
 from collections import Counter
 from collections.abc import Callable, Iterable
+from contextlib import closing
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -177,7 +178,9 @@ def bind_event_queue(url: str, exchange: str, queue_name: str) -> Queue:
 def drain_outbox(runtime: Runtime) -> int:
     """Publish every due outbox event from the test process; returns how many it published."""
     total = 0
-    with KombuPublisher(runtime.settings.celery_broker_url, runtime.settings.events_exchange) as publisher:
+    with closing(
+        KombuPublisher(runtime.settings.celery_broker_url, runtime.settings.events_exchange)
+    ) as publisher:
         while True:
             result = relay_outbox(runtime.engine, publisher, limit=500)
             total += result.published

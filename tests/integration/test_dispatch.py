@@ -18,7 +18,8 @@ def test_the_dispatcher_publishes_to_its_apps_queue_from_a_bare_thread(
 ) -> None:
     previous = get_current_app()
     queue = f"elstest-dispatch-{uuid.uuid4().hex[:8]}"
-    app = create_app(Settings(redis_url=redis_url, queue=queue))
+    settings = Settings(redis_url=redis_url, queue=queue)
+    app = create_app(settings)
     previous.set_current()  # creating an app makes it current in this thread; later tests need theirs
     dispatcher = CeleryDispatcher(app, queue)
     try:
@@ -26,6 +27,6 @@ def test_the_dispatcher_publishes_to_its_apps_queue_from_a_bare_thread(
         thread = threading.Thread(target=dispatcher.complete, args=("batch-1",))
         thread.start()
         thread.join()
-        assert redis_client.llen(queue) == 1
+        assert redis_client.llen(settings.celery_control_queue) == 1
     finally:
-        redis_client.delete(queue)
+        redis_client.delete(settings.celery_control_queue)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 import uuid
 from collections.abc import Iterator
+from contextlib import closing
 from datetime import timedelta
 
 import pytest
@@ -90,7 +91,7 @@ def test_consumer_receives_every_event_of_a_batch_with_its_stable_id(
             with unit_of_work(migrated_engine) as session:
                 stored = {event.event_id for event in list_events(session, batch.batch_id)}
 
-            with KombuPublisher(settings.celery_broker_url, settings.events_exchange) as publisher:
+            with closing(KombuPublisher(settings.celery_broker_url, settings.events_exchange)) as publisher:
                 assert isinstance(publisher, KombuPublisher)
                 result = relay_outbox(migrated_engine, publisher, now=done_at)
             assert (result.published, result.failed, result.parked) == (len(stored), 0, 0)

@@ -10,10 +10,16 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from db.clock import stamp
-from db.models import Batch, Essay
+from db.models import Batch, Essay, RetiredBatch
 from db.outbox import add_event
 from db.writes import insert_ignore
-from els.errors import ConflictError, InvalidInputError, InvalidTransitionError, NotFoundError
+from els.errors import (
+    BatchConflictError,
+    ConflictError,
+    InvalidInputError,
+    InvalidTransitionError,
+    NotFoundError,
+)
 from els.events import (
     BatchCompleted,
     BatchCompletedData,
@@ -67,6 +73,12 @@ def record_registration(session: Session, batch: BatchRecord) -> bool:
     if existing is not None:
         _check_same_registration(existing, batch)
         return False
+    if session.get(RetiredBatch, batch.batch_id) is not None:
+        raise BatchConflictError(
+            f"batch id {batch.batch_id} belonged to a batch that was purged; batch ids are never reused, "
+            "so choose another",
+            details={"batch_id": batch.batch_id},
+        )
     taken = session.scalars(select(Essay.essay_id).where(Essay.essay_id.in_(batch.essay_ids))).all()
     if taken:
         raise ConflictError(

@@ -179,3 +179,12 @@ class OutboxEvent(Base):
     published_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     parked_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     last_error: Mapped[str | None] = mapped_column(Text)
+
+
+class RetiredBatch(Base):
+    """A batch id whose batch was purged: never registered again, so no event id is ever reused."""
+
+    __tablename__ = "retired_batches"
+
+    batch_id: Mapped[str] = mapped_column(ID, primary_key=True)
+    retired_at: Mapped[datetime] = mapped_column(UtcDateTime)

@@ -9,9 +9,9 @@ from sqlalchemy import ColumnElement, Engine, Select, delete, func, select, unio
 from sqlalchemy.orm import Session
 
 from db.clock import stamp
-from db.models import Base, Batch, Content, Essay, Failure, OutboxEvent, Submission
+from db.models import Base, Batch, Content, Essay, Failure, OutboxEvent, RetiredBatch, Submission
 from db.session import unit_of_work
-from db.writes import affected_rows
+from db.writes import affected_rows, insert_ignore
 from essays.lifecycle import BatchState
 
 CHUNK = 500
@@ -61,6 +61,11 @@ def _purge(session: Session, cutoff: datetime, dry_run: bool) -> PurgeReport:
         (OutboxEvent, OutboxEvent.aggregate_id.in_(batch_ids) & OutboxEvent.published_at.is_not(None)),
     ]
     counts = [_remove(session, model, where, dry_run) for model, where in steps]
+    if not dry_run:
+        # A purged id is retired for good: a new batch under it would reuse every event id of the old one.
+        at = stamp(None)
+        retired = [{"batch_id": batch_id, "retired_at": at} for batch_id in session.scalars(batch_ids)]
+        insert_ignore(session, RetiredBatch, retired)
     batches = _remove(session, Batch, Batch.batch_id.in_(batch_ids), dry_run)
     contents = len(orphans)
     if not dry_run:

@@ -1,7 +1,9 @@
 """The events ELS publishes: one envelope, seven event types, each with a JSON Schema.
 
 An event id is a uuid5 of a fixed namespace and "<event type>:<business key>", so the same fact always
-carries the same id, however often it is written or relayed: consumers de-duplicate by it.
+carries the same id, however often it is written or relayed: consumers de-duplicate by it. Business keys
+are unique for ever because a batch id is never reused, not even after its batch is purged
+(`retired_batches`), and submission ids are random.
 The routing key of an event is its type. Run `python -m els.events docs/schemas` after changing a model.
 """
 
@@ -61,8 +63,8 @@ class EssaySlotAssignedData(EventData):
     content_hash: str
 
     def business_key(self) -> str:
-        """A slot is assigned once."""
-        return self.essay_id
+        """A slot is assigned once; an explicit essay id may recur in other batches, a batch id never."""
+        return f"{self.batch_id}/{self.essay_id}"
 
 
 class EssayValidationFailedData(EventData):

@@ -15,7 +15,7 @@ from db.migrate import current, downgrade, head, upgrade
 from db.models import Base
 from tests.integration.db.conftest import fresh_postgres_database
 
-TABLES = {"batches", "contents", "submissions", "essays", "failures", "outbox_events"}
+TABLES = {"batches", "contents", "submissions", "essays", "failures", "outbox_events", "retired_batches"}
 
 
 @pytest.fixture(params=["sqlite", "postgres"])

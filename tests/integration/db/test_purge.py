@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import datetime, timedelta
 
+import pytest
 from sqlalchemy import Engine
 
 from db.batches import BatchRecord, load_batch, record_batch_closed, write_report
@@ -14,6 +15,7 @@ from db.models import Content, Essay, Failure, OutboxEvent, Submission
 from db.outbox import list_events
 from db.purge import PurgeReport, purge_finished
 from db.session import unit_of_work
+from els.errors import BatchConflictError
 from essays.lifecycle import BatchState
 from services.relay import relay_outbox
 from tests.integration.db.builders import T0, batch_record, count, processed_submission, register, snapshot
@@ -96,3 +98,14 @@ def test_purge_inside_a_callers_session_commits_with_it(migrated_engine: Engine)
         report = purge_finished(session, timedelta(days=1), now=T0 + timedelta(days=2))
     assert report.batches == 1
     assert count(migrated_engine, Content) == 0  # its upload and its text both went
+
+
+def test_a_purged_batch_id_is_never_registered_again(migrated_engine: Engine) -> None:
+    old = finished_batch(migrated_engine, "An essay of a batch whose id must never come back.", done_at=T0)
+    purge_finished(migrated_engine, timedelta(days=1), now=T0 + timedelta(days=2))
+    before = snapshot(migrated_engine)
+    again = batch_record(slots=1, at=T0 + timedelta(days=3), batch_id=old.batch_id)
+    with pytest.raises(BatchConflictError, match="purged"):
+        register(migrated_engine, again)
+    # Refused before anything was written: its events would reuse the purged batch's event ids.
+    assert snapshot(migrated_engine) == before

@@ -39,8 +39,16 @@ def slot_assigned(essay_id: str = "e-1", submission_id: str = "s-1") -> EssaySlo
 def test_the_same_fact_always_gets_the_same_event_id() -> None:
     first = slot_assigned()
     again = EssaySlotAssigned.create(first.data, correlation_id="another", occurred_at=datetime.now(UTC))
-    assert first.event_id == again.event_id == event_id_for("essay.slot_assigned", "e-1")
+    assert first.event_id == again.event_id == event_id_for("essay.slot_assigned", "b-1/e-1")
     assert first.event_id.version == 5
+
+
+def test_the_same_explicit_essay_id_in_another_batch_is_another_fact() -> None:
+    first = slot_assigned()
+    other = EssaySlotAssigned.create(
+        first.data.model_copy(update={"batch_id": "b-2"}), correlation_id="c-1", occurred_at=AT
+    )
+    assert other.event_id != first.event_id
 
 
 def test_different_facts_get_different_event_ids() -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 import time
 from dataclasses import replace
 
@@ -19,7 +20,7 @@ from db.batches import load_report
 from db.models import OutboxEvent, Submission
 from db.session import unit_of_work
 from els.settings import Settings
-from services.process import process_submission
+from services.process import process_and_settle, process_submission
 from services.runtime import Runtime
 from services.settle import settle
 from services.sweep import sweep
@@ -191,3 +192,25 @@ def test_the_report_takes_slot_outcomes_from_redis_while_sql_lags(els_worker: Wo
         "excess": 0,
         "duplicates": 0,
     }
+
+
+def test_a_resubmission_racing_the_original_still_takes_one_slot(els_worker: WorkController) -> None:
+    # A settle can retry for longer than the visibility timeout, so the sweep may resubmit a submission
+    # whose first message is still in flight: both run, side by side, and must come to one slot.
+    runtime = get_runtime()
+    batch_id = register_batch(runtime, 2)
+    submission_id = submit(runtime, batch_id, "twice.txt", ESSAYS[0].encode(), enqueue=False)
+    runs = [
+        threading.Thread(target=process_and_settle, args=(runtime, batch_id, submission_id, "corr"))
+        for _ in range(4)
+    ]
+    for run in runs:
+        run.start()
+    for run in runs:
+        run.join()
+    status = runtime.coordinator.status(batch_id)
+    assert status is not None
+    assert (status.assigned, status.failed, status.excess, status.duplicates) == (1, 0, 0, 0)
+    with unit_of_work(runtime.engine, read_only=True) as session:
+        states = session.scalars(select(Submission.state).where(Submission.batch_id == batch_id)).all()
+    assert list(states) == ["ready"]

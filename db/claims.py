@@ -171,6 +171,35 @@ def record_failure(
     return True
 
 
+def displace_slot_holder(
+    session: Session, submission_id: str, essay_id: str, *, at: datetime | None = None
+) -> str | None:
+    """Free slot `essay_id` of another submission that SQL says holds it; returns that submission's id.
+
+    Only for a decision Redis just made: Redis handed the slot to `submission_id`, so the claim SQL
+    mirrored for the holder was lost by Redis (the last second of writes before a crash or failover).
+    SQL follows Redis: the holder goes back to processed-but-unclaimed, to claim again.
+    """
+    submission = get_submission(session, submission_id)
+    essay = _get_slot(session, essay_id, submission)
+    holder_id = essay.submission_id
+    if holder_id is None or holder_id == submission_id:
+        return None
+    holder = get_submission(session, holder_id)
+    moved_at = stamp(at)
+    # The one step backwards in either lifecycle, because the decision it mirrored no longer exists.
+    holder.state = SubmissionState.PROCESSING.value
+    holder.essay_id = None
+    holder.updated_at = moved_at
+    essay.state = EssayState.AWAITING.value
+    essay.submission_id = None
+    essay.content_hash = None
+    essay.metrics = None
+    essay.updated_at = moved_at
+    session.flush()
+    return holder_id
+
+
 def _get_slot(session: Session, essay_id: str, submission: Submission) -> Essay:
     essay = session.get(Essay, essay_id, with_for_update=True, populate_existing=True)
     if essay is None or essay.batch_id != submission.batch_id:

@@ -63,8 +63,10 @@ class EssaySlotAssignedData(EventData):
     content_hash: str
 
     def business_key(self) -> str:
-        """A slot is assigned once; an explicit essay id may recur in other batches, a batch id never."""
-        return f"{self.batch_id}/{self.essay_id}"
+        """A slot is assigned to a submission once. The batch is in the key because an explicit essay id
+        may recur in other batches (a batch id never does), and the submission because a slot whose
+        claim Redis lost is handed to another one."""
+        return f"{self.batch_id}/{self.essay_id}/{self.submission_id}"
 
 
 class EssayValidationFailedData(EventData):

@@ -11,7 +11,13 @@ import logging
 from sqlalchemy.orm import Session
 
 from coordinator import BatchState, Outcome, SlotResult, now_ms
-from db.claims import record_duplicate, record_excess, record_failure, record_slot_assigned
+from db.claims import (
+    displace_slot_holder,
+    record_duplicate,
+    record_excess,
+    record_failure,
+    record_slot_assigned,
+)
 from db.session import unit_of_work
 from els import metrics
 from els.errors import RetryLaterError
@@ -40,7 +46,10 @@ def settle(runtime: Runtime, outcome: ProcessOutcome) -> SlotResult:
     if result.outcome is Outcome.PENDING_FULL:
         raise RetryLaterError(f"batch {outcome.batch_id} is not registered and its parking is full")
     with unit_of_work(runtime.engine) as session:
-        apply_slot_result(session, result, outcome.code, outcome.detail)
+        displaced = apply_slot_result(session, result, outcome.code, outcome.detail)
+    if displaced is not None:
+        log.warning("Redis lost the claim of submission %s; it claims again", displaced)
+        runtime.dispatcher.process(outcome.batch_id, displaced, outcome.correlation_id)
     if result.sealed:
         closed_by = metrics.EXPIRIES if result.state is BatchState.EXPIRED else metrics.SEALS
         closed_by.inc()
@@ -52,8 +61,16 @@ def settle(runtime: Runtime, outcome: ProcessOutcome) -> SlotResult:
     return result
 
 
-def apply_slot_result(session: Session, result: SlotResult, code: str | None, detail: str | None) -> None:
-    """Mirror one coordinator decision into SQL; a repeat writes nothing."""
+def apply_slot_result(
+    session: Session, result: SlotResult, code: str | None, detail: str | None
+) -> str | None:
+    """Mirror one coordinator decision into SQL; a repeat writes nothing.
+
+    Returns the submission SQL had in the slot when Redis, which lost that claim, handed the slot on.
+    """
+    displaced = None
+    if result.essay_id is not None and result.outcome in (Outcome.ASSIGNED, Outcome.FAILED):
+        displaced = displace_slot_holder(session, result.submission_id, result.essay_id)
     if result.outcome is Outcome.ASSIGNED and result.essay_id is not None:
         record_slot_assigned(session, result.submission_id, result.essay_id)
     elif result.outcome is Outcome.DUPLICATE and result.essay_id is not None:
@@ -68,6 +85,7 @@ def apply_slot_result(session: Session, result: SlotResult, code: str | None, de
         else:
             record_failure(session, result.submission_id, None, code, detail or "")
     # PENDING / PENDING_FULL: the batch is not registered in Redis yet; registration replays it.
+    return displaced
 
 
 def settle_and_dispatch(runtime: Runtime, outcome: ProcessOutcome) -> None:

@@ -102,9 +102,9 @@ def test_consumer_receives_every_event_of_a_batch_with_its_stable_id(
 
     expected_ids = {
         str(event_id_for("batch.registered", batch.batch_id)),
-        str(event_id_for("essay.slot_assigned", f"{batch.batch_id}/{first}")),
+        str(event_id_for("essay.slot_assigned", f"{batch.batch_id}/{first}/{accepted}")),
         str(event_id_for("essay.validation_failed", rejected)),
-        str(event_id_for("essay.slot_assigned", f"{batch.batch_id}/{third}")),
+        str(event_id_for("essay.slot_assigned", f"{batch.batch_id}/{third}/{accepted_too}")),
         str(event_id_for("batch.sealed", batch.batch_id)),
         str(event_id_for("essay.excess_content", late)),
         str(event_id_for("batch.completed", batch.batch_id)),

@@ -39,7 +39,7 @@ def slot_assigned(essay_id: str = "e-1", submission_id: str = "s-1") -> EssaySlo
 def test_the_same_fact_always_gets_the_same_event_id() -> None:
     first = slot_assigned()
     again = EssaySlotAssigned.create(first.data, correlation_id="another", occurred_at=datetime.now(UTC))
-    assert first.event_id == again.event_id == event_id_for("essay.slot_assigned", "b-1/e-1")
+    assert first.event_id == again.event_id == event_id_for("essay.slot_assigned", "b-1/e-1/s-1")
     assert first.event_id.version == 5
 
 

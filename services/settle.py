@@ -14,7 +14,7 @@ from coordinator import BatchState, Outcome, SlotResult, now_ms
 from db.claims import record_duplicate, record_excess, record_failure, record_slot_assigned
 from db.session import unit_of_work
 from els import metrics
-from els.errors import RetryLaterError
+from els.errors import FailureCode, RetryLaterError
 from els.logs import log_context
 from services.outcomes import ProcessOutcome
 from services.relay import request_relay
@@ -22,7 +22,7 @@ from services.runtime import Runtime
 
 log = logging.getLogger(__name__)
 
-PROCESSING_FAILED = "PROCESSING_FAILED"
+PROCESSING_FAILED = FailureCode.PROCESSING_FAILED.value
 
 
 def settle(runtime: Runtime, outcome: ProcessOutcome) -> SlotResult:

@@ -19,6 +19,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -104,6 +105,9 @@ class Submission(Base):
     error_code: Mapped[str | None] = mapped_column(String(64))
     error_detail: Mapped[str | None] = mapped_column(Text)
     correlation_id: Mapped[str] = mapped_column(ID)
+    # How many times processing started: a delivery that kills its worker still counts, so a poison
+    # upload is failed after `ELS_MAX_PROCESSING_ATTEMPTS` instead of being redelivered forever.
+    attempts: Mapped[int] = mapped_column(Integer, server_default=text("0"))
     created_at: Mapped[datetime] = mapped_column(UtcDateTime)
     updated_at: Mapped[datetime] = mapped_column(UtcDateTime)
 

@@ -79,6 +79,7 @@ def store_submission(session: Session, new: NewSubmission) -> StoredSubmission:
         "upload_sha256": upload_sha256,
         "state": SubmissionState.RECEIVED.value,
         "correlation_id": new.correlation_id,
+        "attempts": 0,
         "created_at": new.received_at,
         "updated_at": new.received_at,
     }
@@ -128,6 +129,17 @@ def mark_processing(session: Session, submission_id: str, *, at: datetime | None
     row.state = SubmissionState.PROCESSING.value
     row.updated_at = stamp(at)
     return True
+
+
+def start_processing_attempt(session: Session, submission_id: str, *, at: datetime | None = None) -> int:
+    """Mark the submission PROCESSING and count one more start of its processing; returns the count.
+
+    Committed before the work it counts, so a delivery whose worker dies mid-processing still counts.
+    """
+    row = get_submission(session, submission_id)
+    mark_processing(session, submission_id, at=at)
+    row.attempts += 1
+    return row.attempts
 
 
 def record_processed(

@@ -159,6 +159,23 @@ class RejectionCode(StrEnum):
     ENCRYPTED_FILE = "ENCRYPTED_FILE"
 
 
+class FailureCode(StrEnum):
+    """Stable codes of uploads and essays that failed inside ELS, not for their content (reports, events).
+
+    - PROCESSING_FAILED: processing the upload failed for good (an internal error, or retries exhausted).
+    - PROCESSING_CRASHED: processing the upload stopped its worker `ELS_MAX_PROCESSING_ATTEMPTS` times.
+    - ANALYSIS_FAILED: analysing the essay failed for good (an internal error, or retries exhausted).
+    - ANALYSIS_TIMEOUT: analysing the essay ran past the task's time limit.
+    - ANALYSIS_NOT_RUN: the slot was filled, but its analysis never ran (its essay was not stored in time).
+    """
+
+    PROCESSING_FAILED = "PROCESSING_FAILED"
+    PROCESSING_CRASHED = "PROCESSING_CRASHED"
+    ANALYSIS_FAILED = "ANALYSIS_FAILED"
+    ANALYSIS_TIMEOUT = "ANALYSIS_TIMEOUT"
+    ANALYSIS_NOT_RUN = "ANALYSIS_NOT_RUN"
+
+
 class EssayRejectedError(ElsError):
     """An upload that cannot become an essay; `code` is the specific `RejectionCode` value."""
 

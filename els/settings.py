@@ -36,6 +36,14 @@ class Settings(BaseSettings):
         3600, ge=10, description="Seconds before an unacknowledged message is redelivered."
     )
     task_max_retries: int = Field(5, ge=0, description="Retries of a transient failure before it is final.")
+    max_processing_attempts: int = Field(
+        3,
+        ge=1,
+        description=(
+            "Times processing of one upload may start: an upload whose processing keeps killing its "
+            "worker (out of memory, a crashing parser) then fails as PROCESSING_CRASHED, not redelivered."
+        ),
+    )
 
     # SQL: what must outlive Redis.
     database_url: str = Field("sqlite:///.els/els.db", description="SQLAlchemy URL of the database.")

@@ -13,13 +13,20 @@ from db.essays import (
     start_analysis,
 )
 from db.session import unit_of_work
-from els.errors import ElsError, NotFoundError, RetryLaterError
+from els.errors import ElsError, FailureCode, NotFoundError, RetryLaterError
 from essays.analysis import analyse_text
 from essays.lifecycle import EssayState
 from services.outcomes import AnalysisOutcome
 from services.runtime import Runtime
 
 log = logging.getLogger(__name__)
+
+GIVEN_UP_DETAILS = {
+    FailureCode.ANALYSIS_FAILED: (
+        "this essay was accepted, but ELS could not analyse it because of an internal error"
+    ),
+    FailureCode.ANALYSIS_TIMEOUT: "this essay was accepted, but analysing it took too long and was stopped",
+}
 
 
 def analyse_essay(runtime: Runtime, essay_id: str) -> AnalysisOutcome:
@@ -49,3 +56,22 @@ def analyse_essay(runtime: Runtime, essay_id: str) -> AnalysisOutcome:
     with unit_of_work(runtime.engine) as session:
         record_analysis(session, essay_id, analysis.to_json())
     return AnalysisOutcome(essay_id=essay_id, ok=True)
+
+
+def record_analysis_given_up(runtime: Runtime, essay_id: str, code: FailureCode) -> AnalysisOutcome:
+    """The analysis of `essay_id` failed for good: record ANALYSIS_FAILED with `code`, unless it finished.
+
+    An essay SQL does not hold as filled yet (its settle still retries) is left alone, so that settle can
+    still land; the report then shows its slot as ANALYSIS_NOT_RUN.
+    """
+    with unit_of_work(runtime.engine) as session:
+        essay = load_essay(session, essay_id)
+        if essay is None or essay.state not in (EssayState.READY, EssayState.ANALYSING):
+            if essay is not None and essay.state in (EssayState.ANALYSED, EssayState.ANALYSIS_FAILED):
+                return AnalysisOutcome(
+                    essay_id=essay_id, ok=essay.state is EssayState.ANALYSED, code=essay.error_code
+                )
+            return AnalysisOutcome(essay_id=essay_id, ok=False, code=FailureCode.ANALYSIS_NOT_RUN.value)
+        start_analysis(session, essay_id)
+        record_analysis_failure(session, essay_id, code.value, GIVEN_UP_DETAILS.get(code, code.value))
+    return AnalysisOutcome(essay_id=essay_id, ok=False, code=code.value)

@@ -9,6 +9,7 @@ from db.batches import write_report
 from db.essays import EssayRecord, list_batch_essays
 from db.session import unit_of_work
 from els import metrics
+from els.errors import FailureCode
 from els.logs import log_context
 from essays.analysis import EssayAnalysis
 from essays.lifecycle import EssayState
@@ -59,7 +60,7 @@ def report_for(status: BatchStatus, essays: list[EssayRecord]) -> BatchReport:
         if essay is not None and essay.state is EssayState.ANALYSED and essay.analysis is not None:
             analysed.append(AnalysedEssay(essay.essay_id, EssayAnalysis.from_json(essay.analysis)))
         else:
-            code = (essay.error_code if essay else None) or "ANALYSIS_NOT_RUN"
+            code = (essay.error_code if essay else None) or FailureCode.ANALYSIS_NOT_RUN.value
             detail = (essay.error_detail if essay else None) or ""
             analysis_failed.append(EssayFailure(record.essay_id, code, detail))
     facts = BatchFacts(status.batch_id, status.expected, excess=status.excess, duplicates=status.duplicates)

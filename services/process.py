@@ -5,8 +5,13 @@ from __future__ import annotations
 import logging
 
 from db.session import unit_of_work
-from db.submissions import SubmissionRecord, load_submission, mark_processing, record_processed
-from els.errors import EssayRejectedError, NotFoundError
+from db.submissions import (
+    SubmissionRecord,
+    load_submission,
+    record_processed,
+    start_processing_attempt,
+)
+from els.errors import EssayRejectedError, FailureCode, NotFoundError
 from els.logs import log_context
 from els.settings import Settings
 from essays.lifecycle import SubmissionState
@@ -17,6 +22,11 @@ from services.runtime import Runtime
 from services.settle import PROCESSING_FAILED, settle_and_dispatch
 
 log = logging.getLogger(__name__)
+
+CRASHED_DETAIL = (
+    "processing this file stopped the worker {attempts} times, so ELS gave up on it; the file may be "
+    "damaged: check that it opens, save it again and upload it once more"
+)
 
 
 def limits_from(settings: Settings) -> Limits:
@@ -45,7 +55,18 @@ def process_submission(
             # Settled already, or processed and not yet claimed (a retry, a redelivery): hand the recorded
             # facts on again; settling is idempotent.
             return settled_outcome(submission, correlation_id)
-        mark_processing(session, submission_id)
+        attempt = start_processing_attempt(session, submission_id)
+    if attempt > runtime.settings.max_processing_attempts:
+        # Every earlier start ended without a result: the upload kills the process that reads it.
+        log.warning("submission failed: its processing started %d times and never finished", attempt - 1)
+        return ProcessOutcome(
+            batch_id=batch_id,
+            submission_id=submission_id,
+            correlation_id=correlation_id,
+            kind="rejected",
+            code=FailureCode.PROCESSING_CRASHED.value,
+            detail=CRASHED_DETAIL.format(attempts=attempt - 1),
+        )
     try:
         processed = process_upload(submission.data, submission.filename, limits_from(runtime.settings))
     except EssayRejectedError as rejection:
@@ -79,7 +100,7 @@ def settled_outcome(submission: SubmissionRecord, correlation_id: str) -> Proces
             submission_id=submission.submission_id,
             correlation_id=correlation_id,
             kind="rejected",
-            code=submission.error_code or "PROCESSING_FAILED",
+            code=submission.error_code or PROCESSING_FAILED,
             detail=submission.error_detail or "",
         )
     return ProcessOutcome(
@@ -103,7 +124,7 @@ def process_and_settle(runtime: Runtime, batch_id: str, submission_id: str, corr
 
 
 def record_processing_failure(
-    runtime: Runtime, batch_id: str, submission_id: str, correlation_id: str, task_id: str
+    runtime: Runtime, *, batch_id: str, submission_id: str, correlation_id: str, task_id: str
 ) -> None:
     """Processing failed for good (retries exhausted): the failure still counts toward completion."""
     outcome = ProcessOutcome(

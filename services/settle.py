@@ -20,7 +20,7 @@ from db.claims import (
 )
 from db.session import unit_of_work
 from els import metrics
-from els.errors import RetryLaterError
+from els.errors import FailureCode, RetryLaterError
 from els.logs import log_context
 from services.outcomes import ProcessOutcome
 from services.relay import request_relay
@@ -28,7 +28,7 @@ from services.runtime import Runtime
 
 log = logging.getLogger(__name__)
 
-PROCESSING_FAILED = "PROCESSING_FAILED"
+PROCESSING_FAILED = FailureCode.PROCESSING_FAILED.value
 
 
 def settle(runtime: Runtime, outcome: ProcessOutcome) -> SlotResult:

@@ -31,10 +31,13 @@ class CeleryDispatcher:
         """Publish `process_essay`; its error link records a final failure against the batch."""
         task = self.app.tasks[pipeline.process_essay.name]
         errback = self.app.tasks[pipeline.record_processing_failure.name]
+        # Keywords only: Celery puts the failed task's id in front of an error callback's positional
+        # arguments (`celery.backends.base.Backend._call_task_errbacks`).
+        failed = errback.s(batch_id=batch_id, submission_id=submission_id, correlation_id=correlation_id)
         task.apply_async(
             args=(batch_id, submission_id, correlation_id),
             task_id=f"els-process-{submission_id}",
-            link_error=errback.s(batch_id, submission_id, correlation_id),
+            link_error=failed,
         )
 
     def follow_registration(self, batch_id: str, correlation_id: str) -> None:

@@ -6,7 +6,7 @@ from collections.abc import Callable
 from typing import ParamSpec, TypeVar
 
 import redis
-from celery import Task, shared_task
+from celery import Task, current_task, shared_task
 from kombu.exceptions import OperationalError as BrokerError
 from sqlalchemy.exc import OperationalError as DatabaseError
 
@@ -43,3 +43,11 @@ def retrying_task(
         max_retries=max_retries,
         ignore_result=ignore_result,
     )
+
+
+def is_final_failure(error: Exception) -> bool:
+    """Whether `error`, raised by the running task, ends it for good: not transient, or its last retry."""
+    if not isinstance(error, TRANSIENT):
+        return True
+    max_retries = current_task.max_retries
+    return max_retries is not None and current_task.request.retries >= max_retries

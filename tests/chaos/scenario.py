@@ -2,6 +2,8 @@
 
 The workload mixes unique essays (txt, docx, pdf), exact re-uploads of the same text, invalid files and
 more essays than slots; a few batches get too few uploads and a short deadline, so the sweep expires them.
+With `faults`, a few batches also get uploads whose processing raises or kills its worker child (the
+worker must run `tests.support.faulty_worker`); each must end FAILED with its code.
 The checks at the end hold whatever order the uploads were processed in and however often work was
 redelivered: nothing lost, no slot taken twice, one report and one completion event per batch, SQL equal
 to Redis, nothing left for the next sweep.
@@ -35,10 +37,13 @@ from services.sweep import sweep
 from tasks.publisher import KombuPublisher
 from tests.support.batches import register_batch, submit
 from tests.support.documents import make_docx, make_encrypted_pdf, make_pdf, random_binary
+from tests.support.faults import CRASH_PREFIX, RAISE_PREFIX
 from tests.support.workers import WorkerFleet
 
 SOURCES = Path(__file__).resolve().parents[2] / "cli" / "samples" / "sources"
 COMPLETED = "batch.completed"
+# What an injected fault must end as: (submission state, error code), by filename prefix.
+FAULT_ENDS = {RAISE_PREFIX: ("failed", "PROCESSING_FAILED"), CRASH_PREFIX: ("failed", "PROCESSING_CRASHED")}
 
 
 def vocabulary() -> list[str]:
@@ -67,7 +72,7 @@ class Upload:
     batch_id: str
     filename: str
     data: bytes
-    kind: str  # essay | duplicate | invalid | extra
+    kind: str  # essay | duplicate | invalid | extra | fault
 
 
 @dataclass
@@ -102,11 +107,14 @@ def plan_workload(
     uploads_per_batch: int = 100,
     expiring: int = 2,
     expiring_deadline_seconds: int = 30,
+    faults: bool = False,
 ) -> Workload:
     """Register the batches and build their uploads, shuffled across batches.
 
     A full batch has 90 % of its uploads' worth of slots: every slot is taken and the rest of the uploads
     come out as duplicates or excess. An expiring batch gets only two thirds of its slots' worth of uploads.
+    With `faults`, three full batches each replace an essay by a `fault-raise-` upload, and the first of
+    them another by the run's one `fault-crash-` upload.
     """
     rng = random.Random(seed)
     words = vocabulary()
@@ -126,6 +134,8 @@ def plan_workload(
                 seen.add(text)
                 return text
 
+    full = list(range(expiring, batches))
+    faulty = rng.sample(full, min(3, len(full))) if faults else []
     for index in range(batches):
         expires = index < expiring
         expected = uploads_per_batch * 9 // 10
@@ -137,9 +147,15 @@ def plan_workload(
         total = expected * 2 // 3 if expires else uploads_per_batch
         duplicates = max(1, total // 16)
         extras = 0 if expires else total - expected + len(invalid) // 2
-        essays = total - len(invalid) - duplicates - extras
+        fault_names = []
+        if index in faulty:
+            fault_names.append(f"{RAISE_PREFIX}{index}.txt")
+            if index == faulty[0]:
+                fault_names.append(f"{CRASH_PREFIX}{index}.txt")
+        essays = total - len(invalid) - duplicates - extras - len(fault_names)
         texts = [fresh_text() for _ in range(essays)]
         batch_uploads = [Upload(batch_id, name, data, "invalid") for name, data in invalid]
+        batch_uploads.extend(Upload(batch_id, name, fresh_text().encode(), "fault") for name in fault_names)
         for number, text in enumerate(texts):
             filename, data = encode(rng, text, f"essay-{number}")
             batch_uploads.append(Upload(batch_id, filename, data, "essay"))
@@ -229,6 +245,7 @@ class EndState:
     expired: int = 0
     completion_events: int = 0
     completion_messages: int = 0
+    faults_failed: int = 0
 
     def as_dict(self) -> dict[str, int]:
         """The figures, for the run's JSON summary."""
@@ -247,7 +264,14 @@ def check_end_state(
     per_batch_uploads = Counter(submissions.values())
     batch_ids = list(workload.expected)
     with unit_of_work(runtime.engine, read_only=True) as session:
-        columns = (Submission.submission_id, Submission.batch_id, Submission.state, Submission.essay_id)
+        columns = (
+            Submission.submission_id,
+            Submission.batch_id,
+            Submission.state,
+            Submission.essay_id,
+            Submission.filename,
+            Submission.error_code,
+        )
         rows = session.execute(select(*columns).where(Submission.batch_id.in_(batch_ids))).all()
         batches = {
             row.batch_id: (row.state, row.report)
@@ -271,6 +295,13 @@ def check_end_state(
     waiting = unsettled(runtime, workload)
     if waiting:
         problems.append(f"{len(waiting)} submissions never settled, e.g. {waiting[:3]}")
+    for row in rows:
+        for prefix, (state, code) in FAULT_ENDS.items():
+            if row.filename.startswith(prefix):
+                if (row.state, row.error_code) == (state, code):
+                    end.faults_failed += 1
+                else:
+                    problems.append(f"{row.filename}: {row.state} {row.error_code}, expected {state} {code}")
     by_batch: dict[str, Counter[str]] = {batch_id: Counter() for batch_id in workload.expected}
     for row in rows:
         slot_kind = row.state if row.state != SubmissionState.FAILED or row.essay_id else "failed_late"

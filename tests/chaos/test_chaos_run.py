@@ -1,7 +1,8 @@
 """The chaos run: real prefork workers SIGKILLed at seeded moments while 20 batches fill up.
 
-About 2,000 uploads (essays, exact re-uploads, invalid files, more essays than slots) go to two worker
-processes that lose pool children and whole process groups throughout; the test process sweeps like beat.
+About 2,000 uploads (essays, exact re-uploads, invalid files, more essays than slots, three uploads whose
+processing raises and one that kills its pool child) go to two worker processes that lose pool children and
+whole process groups throughout; the test process sweeps like beat.
 Afterwards every promise is checked (see `scenario.check_end_state`). Replay a failure with the printed
 seed: `ELS_CHAOS_SEED=<seed> uv run pytest tests/chaos/test_chaos_run.py -s`. `ELS_CHAOS_BATCHES` and
 `ELS_CHAOS_UPLOADS_PER_BATCH` scale the run (defaults 20 and 100).
@@ -29,7 +30,7 @@ from tests.chaos.scenario import (
     drive,
     plan_workload,
 )
-from tests.support.workers import WorkerFleet
+from tests.support.workers import FAULTY_APP, WorkerFleet
 
 
 @pytest.mark.timeout(600)
@@ -40,9 +41,11 @@ def test_killed_workers_lose_nothing_and_every_batch_completes_once(
     per_batch = int(os.environ.get("ELS_CHAOS_UPLOADS_PER_BATCH", "100"))
     url = chaos_settings.celery_broker_url
     events = bind_event_queue(url, chaos_settings.events_exchange, f"chaos-events-{uuid.uuid4().hex[:8]}")
-    workload = plan_workload(chaos_runtime, chaos_seed, batches=batches, uploads_per_batch=per_batch)
+    workload = plan_workload(
+        chaos_runtime, chaos_seed, batches=batches, uploads_per_batch=per_batch, faults=True
+    )
     started = time.monotonic()
-    with WorkerFleet(chaos_settings, tmp_path, size=2, concurrency=2) as fleet:
+    with WorkerFleet(chaos_settings, tmp_path, size=2, concurrency=2, app_module=FAULTY_APP) as fleet:
         monkey = ChaosMonkey(fleet, random.Random(chaos_seed + 1), until=60.0, whole_worker_until=45.0)
         try:
             driven = drive(chaos_runtime, workload, monkey, timeout=420.0)
@@ -55,6 +58,7 @@ def test_killed_workers_lose_nothing_and_every_batch_completes_once(
     kinds = workload.kinds()
     assert end.uploads == len(workload.uploads)
     assert end.duplicates > 0 and end.excess > 0 and end.failed > 0 and end.expired == 2
+    assert end.faults_failed == kinds["fault"]
     assert monkey.children_killed > 0 and monkey.workers_killed > 0
     summary = {
         "seed": chaos_seed,

@@ -1,5 +1,7 @@
 """Real Celery workers as separate OS processes (`celery -A worker worker`), to kill and restart.
 
+`FAULTY_APP` runs the same app with the test faults of `tests/support/faults.py` installed.
+
 Each worker runs in a session of its own, so killing its process group takes the main process and every
 pool child at once, as a machine or container crash would. Settings reach the workers as `ELS_*`
 environment variables, exactly as in a deployment.
@@ -20,6 +22,8 @@ from typing import Self
 from els.settings import Settings
 
 ROOT = Path(__file__).resolve().parents[2]
+REAL_APP = "worker"
+FAULTY_APP = "tests.support.faulty_worker"
 
 
 def worker_environment(settings: Settings, **extra: str) -> dict[str, str]:
@@ -62,12 +66,14 @@ class WorkerProcess:
         *,
         concurrency: int = 2,
         options: tuple[str, ...] = (),
+        app_module: str = REAL_APP,
     ) -> None:
         self.name = name
         self.env = env
         self.options = options
         self.log_path = log_dir / f"{name}.log"
         self.concurrency = concurrency
+        self.app_module = app_module
         self.starts = 0
         self._process: subprocess.Popen[bytes] | None = None
 
@@ -88,7 +94,7 @@ class WorkerProcess:
                     "-m",
                     "celery",
                     "-A",
-                    "worker",
+                    self.app_module,
                     "worker",
                     "--pool=prefork",
                     f"--concurrency={self.concurrency}",
@@ -144,10 +150,20 @@ class WorkerProcess:
 class WorkerFleet:
     """Several worker processes on one queue; stopped (and killed if need be) on exit."""
 
-    def __init__(self, settings: Settings, log_dir: Path, *, size: int = 2, concurrency: int = 2) -> None:
-        env = worker_environment(settings, ELS_LOG_LEVEL="WARNING", ELS_LOG_JSON="true")
+    def __init__(
+        self,
+        settings: Settings,
+        log_dir: Path,
+        *,
+        size: int = 2,
+        concurrency: int = 2,
+        app_module: str = REAL_APP,
+        **extra_env: str,
+    ) -> None:
+        env = worker_environment(settings, ELS_LOG_LEVEL="WARNING", ELS_LOG_JSON="true", **extra_env)
         self.workers = [
-            WorkerProcess(f"w{index}", env, log_dir, concurrency=concurrency) for index in range(size)
+            WorkerProcess(f"w{index}", env, log_dir, concurrency=concurrency, app_module=app_module)
+            for index in range(size)
         ]
 
     def start(self) -> None:

@@ -193,3 +193,49 @@ def _central_directory_offset(data: bytearray, name: bytes) -> int:
             return offset
         offset = data.find(b"PK\x01\x02", offset + 4)
     raise AssertionError(f"the archive has no {name.decode()}")
+
+
+def make_pdf_with_content(page_contents: Sequence[bytes], *, form: bytes | None = None) -> bytes:
+    """A PDF written byte by byte: one page per content stream (Flate-compressed), Helvetica as /F1 and,
+    given `form`, a form XObject /X1 with that content that every page may draw (`/X1 Do`).
+    """
+    font = b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>"
+    objects: list[bytes] = [b"<< /Type /Catalog /Pages 2 0 R >>", b"", font]
+    xobjects = b""
+    if form is not None:
+        form_entries = (
+            b"/Type /XObject /Subtype /Form /BBox [0 0 612 792] /Resources << /Font << /F1 3 0 R >> >> "
+        )
+        objects.append(_flate_stream(form, form_entries))
+        xobjects = f"/XObject << /X1 {len(objects)} 0 R >> ".encode()
+    resources = b"<< /Font << /F1 3 0 R >> " + xobjects + b">>"
+    kids: list[str] = []
+    for content in page_contents:
+        objects.append(_flate_stream(content))
+        page = (
+            f"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Contents {len(objects)} 0 R /Resources "
+        )
+        objects.append(page.encode() + resources + b" >>")
+        kids.append(f"{len(objects)} 0 R")
+    objects[1] = f"<< /Type /Pages /Kids [{' '.join(kids)}] /Count {len(kids)} >>".encode()
+    out = bytearray(b"%PDF-1.4\n")
+    offsets: list[int] = []
+    for number, body in enumerate(objects, start=1):
+        offsets.append(len(out))
+        out += f"{number} 0 obj\n".encode() + body + b"\nendobj\n"
+    xref = len(out)
+    out += f"xref\n0 {len(objects) + 1}\n0000000000 65535 f \n".encode()
+    out += b"".join(f"{offset:010d} 00000 n \n".encode() for offset in offsets)
+    out += f"trailer\n<< /Size {len(objects) + 1} /Root 1 0 R >>\nstartxref\n{xref}\n%%EOF\n".encode()
+    return bytes(out)
+
+
+def text_operators(words: int) -> bytes:
+    """A content stream showing `words` words, each with its own text operator."""
+    return b"BT /F1 12 Tf 72 720 Td " + b"(word ) Tj " * words + b"ET"
+
+
+def _flate_stream(content: bytes, entries: bytes = b"") -> bytes:
+    data = zlib.compress(content, 9)
+    header = b"<< " + entries + b"/Filter /FlateDecode /Length " + str(len(data)).encode() + b" >>"
+    return header + b"\nstream\n" + data + b"\nendstream"

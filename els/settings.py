@@ -68,6 +68,16 @@ class Settings(BaseSettings):
         100, ge=1, description="A PDF with more pages is rejected as CONTENT_TOO_LONG."
     )
     pdf_max_seconds: float = Field(10.0, gt=0, description="Longest time spent extracting one PDF.")
+    pdf_max_page_content_bytes: int = Field(
+        512 * 1024,
+        ge=1,
+        description="Largest decoded content stream of one PDF page; more is CONTENT_TOO_LONG, unread.",
+    )
+    pdf_max_content_bytes: int = Field(
+        4 * 1024 * 1024,
+        ge=1,
+        description="Largest decoded content of all a PDF's pages together; more is CONTENT_TOO_LONG.",
+    )
 
     # Sweep and completion.
     sweep_interval_seconds: float = Field(30.0, gt=0, description="How often beat runs the sweep.")

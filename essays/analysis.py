@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
 
 from els.errors import InvalidInputError
 from els.jsontypes import JsonObject
@@ -48,7 +48,7 @@ class EssayAnalysis:
     @classmethod
     def from_json(cls, value: JsonObject) -> EssayAnalysis:
         """Parse `to_json` output back; INVALID_INPUT on any other shape."""
-        missing = [field.name for field in fields(cls) if field.name not in value]
+        missing = [name for name in _FIELD_NAMES if name not in value]
         if missing:
             raise InvalidInputError(f"an essay analysis lacks {', '.join(missing)}")
         readability = value["readability"]
@@ -65,6 +65,21 @@ class EssayAnalysis:
             mtld=_number(value, "mtld"),
             mean_sentence_length=_number(value, "mean_sentence_length"),
         )
+
+
+# Every field of EssayAnalysis, in order: the keys `to_json` writes and `from_json` requires.
+_FIELD_NAMES = (
+    "language",
+    "words",
+    "sentences",
+    "spelling_errors",
+    "spelling_errors_per_100_words",
+    "readability",
+    "readability_formula",
+    "type_token_ratio",
+    "mtld",
+    "mean_sentence_length",
+)
 
 
 def analyse_text(text: str, language: str) -> EssayAnalysis:

@@ -1,37 +1,42 @@
-"""Text of a .docx upload, after zip-bomb guards that read only the archive's central directory.
+"""Text of a .docx upload: zip-bomb guards on the central directory, then a bounded read of the body.
 
-The guards trust the sizes the central directory declares, and that is sound: `zipfile` (which
-python-docx reads through) never inflates an entry past its declared size and fails the CRC check
-instead. python-docx parses XML with entity resolution off, so entity expansion is no way around them.
+The guards decide on the sizes the central directory declares, and the read holds the archive to them:
+`word/document.xml` is inflated a chunk at a time, its real output counted, and refused the moment it
+runs past its declared size. zipfile itself inflates a whole member in one call when asked for all of
+it and only then cuts it to the declared size, so a file lying about its sizes would cost a gigabyte
+before any check; here the most one read can cost is one chunk. The XML is walked as it arrives
+(`essays.docx_body`), with DOCTYPEs refused.
 """
 
 from __future__ import annotations
 
+import copy
 import io
+import xml.etree.ElementTree as ET
 import zipfile
 import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-import docx
-from docx.opc.exceptions import OpcError
-from docx.table import Table
-from docx.text.paragraph import Paragraph
-
 from els.errors import EssayRejectedError, RejectionCode
+from essays.detect import DOCX_MAIN_PART
+from essays.docx_body import read_body_text
 
 # Entries smaller than this are exempt from the per-entry ratio cap: a tiny XML part of repeated
 # markup compresses far better than 100:1, and the total size cap already bounds them all.
 RATIO_GRACE_BYTES = 1024 * 1024
 
-# lxml's XMLSyntaxError is a SyntaxError; python-docx raises KeyError for a missing part; damaged
-# deflate data surfaces from zipfile as BadZipFile (CRC), zlib.error or EOFError.
+# Inflated output is handed on in pieces of this size, so one read never costs more.
+READ_CHUNK_BYTES = 64 * 1024
+
+# Damaged deflate data surfaces from zipfile as BadZipFile (CRC), zlib.error or EOFError; an encrypted
+# member as RuntimeError, an unknown compression method as NotImplementedError; bad XML as ParseError.
 _UNREADABLE = (
-    OpcError,
+    ET.ParseError,
     KeyError,
     ValueError,
-    AttributeError,
-    SyntaxError,
+    RuntimeError,
+    NotImplementedError,
     zipfile.BadZipFile,
     zlib.error,
     EOFError,
@@ -86,29 +91,35 @@ def extract_docx_text(data: bytes, caps: ArchiveCaps) -> str:
     """Body text of a .docx, paragraphs separated by blank lines and table rows by line breaks."""
     check_archive(data, caps)
     try:
-        document = docx.Document(io.BytesIO(data))
-        blocks = list(_blocks(document.iter_inner_content()))
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            return read_body_text(_inflate_within_declared_size(archive, archive.getinfo(DOCX_MAIN_PART)))
     except _UNREADABLE as error:
         raise _corrupt(error) from error
-    return "\n\n".join(blocks)
 
 
-def _blocks(content: Iterator[Paragraph | Table]) -> Iterator[str]:
-    for block in content:
-        if isinstance(block, Paragraph):
-            yield block.text
-        else:
-            yield "\n".join(_row_texts(block))
+def _inflate_within_declared_size(archive: zipfile.ZipFile, entry: zipfile.ZipInfo) -> Iterator[bytes]:
+    """The member's bytes a chunk at a time; refused once they run past the size the archive declares.
 
-
-def _row_texts(table: Table) -> Iterator[str]:
-    for row in table.rows:
-        cells: list[str] = []
-        for cell in row.cells:
-            # A merged cell is listed once per grid column it spans.
-            if not cells or cells[-1] != cell.text:
-                cells.append(cell.text)
-        yield "\t".join(cells)
+    The declared sizes passed `check_archive`, so holding each member to its own also holds the total
+    to the cap. zipfile stops reading a member at its declared size, cutting a lying one short in
+    silence (its CRC may be forged to match the cut), so the member is opened as one chunk longer: the
+    chunk that crosses the declared size comes back whole, and is the proof of the lie.
+    """
+    declared = entry.file_size
+    probe = copy.copy(entry)
+    probe.file_size = declared + READ_CHUNK_BYTES + 1
+    inflated = 0
+    with archive.open(probe) as stream:
+        while chunk := stream.read(READ_CHUNK_BYTES):
+            inflated += len(chunk)
+            if inflated > declared:
+                raise EssayRejectedError(
+                    RejectionCode.TEXT_EXTRACTION_FAILED,
+                    f"the .docx file is refused: '{entry.filename}' inflates past the {declared} bytes"
+                    " its archive declares",
+                    details={"reason": "declared_size", "part": entry.filename, "maximum": declared},
+                )
+            yield chunk
 
 
 def _corrupt(error: Exception) -> EssayRejectedError:

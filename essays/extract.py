@@ -19,7 +19,13 @@ def extract_text(data: bytes, media_type: MediaType, limits: Limits) -> str:
         )
         return extract_docx_text(data, caps)
     if media_type is MediaType.PDF:
-        return extract_pdf_text(
-            data, PdfCaps(max_pages=limits.pdf_max_pages, max_seconds=limits.pdf_max_seconds)
+        pdf_caps = PdfCaps(
+            max_pages=limits.pdf_max_pages,
+            max_seconds=limits.pdf_max_seconds,
+            max_words=limits.max_words,
+            max_page_content_bytes=limits.pdf_max_page_content_bytes,
+            max_content_bytes=limits.pdf_max_content_bytes,
+            max_page_operators=limits.pdf_max_page_operators,
         )
+        return extract_pdf_text(data, pdf_caps)
     return decode_text(data)

@@ -57,11 +57,10 @@ def count_syllables(word: str, language: str) -> int:
         if len(lowered) <= 3:
             return 1
         stem = _ENGLISH_LEADING_Y.sub("", _ENGLISH_SILENT_ENDING.sub("", lowered))
-        return max(1, len(_ENGLISH_VOWEL_PAIRS.findall(stem)))
+        return max(1, _count_matches(_ENGLISH_VOWEL_PAIRS, stem))
     formula = FORMULAS.get(language)
     vowels = formula.vowels if formula is not None else "aeiou"
-    groups = re.findall(f"[{vowels}]+", lowered)
-    return max(1, len(groups))
+    return max(1, _count_matches(re.compile(f"[{vowels}]+"), lowered))
 
 
 def readability_score(words: list[str], sentences: int, language: str) -> tuple[float | None, str | None]:
@@ -73,3 +72,7 @@ def readability_score(words: list[str], sentences: int, language: str) -> tuple[
         occurrences * count_syllables(word, language) for word, occurrences in Counter(words).items()
     )
     return formula.score(len(words), sentences, syllables), formula.name
+
+
+def _count_matches(pattern: re.Pattern[str], text: str) -> int:
+    return sum(1 for _ in pattern.finditer(text))

@@ -160,9 +160,13 @@ def build_report(
         excess=facts.excess,
         duplicates=facts.duplicates,
     )
-    ordered = sorted(rows, key=lambda row: row.essay_id)
+    ordered = sorted(rows, key=_essay_id)
     analyses = [row.analysis for row in ordered if row.analysis is not None]
     return BatchReport(facts.batch_id, counts, _means(analyses), tuple(ordered))
+
+
+def _essay_id(row: ReportRow) -> str:
+    return row.essay_id
 
 
 def _check_accounts(facts: BatchFacts, rows: list[ReportRow]) -> None:

@@ -26,7 +26,7 @@ _SENTENCE_END = re.compile("(?<=[.!?\u2026\u3002\uff01\uff1f])[\"'\u201d\u2019\u
 
 def words(text: str) -> list[str]:
     """Every word of `text`, in order, as written."""
-    return _WORD.findall(text)
+    return [match.group(0) for match in _WORD.finditer(text)]
 
 
 def paragraphs(text: str) -> list[str]:

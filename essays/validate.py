@@ -24,6 +24,11 @@ class Limits:
     docx_max_entries: int = 1000
     pdf_max_pages: int = 100
     pdf_max_seconds: float = 10.0
+    pdf_max_page_content_bytes: int = 512 * 1024
+    pdf_max_content_bytes: int = 4 * 1024 * 1024
+    # Not a setting: a page of running text runs a few thousand operators; this many, at the page
+    # content cap, already means seconds of work.
+    pdf_max_page_operators: int = 100_000
 
     def __post_init__(self) -> None:
         if self.min_words < 0 or self.max_words < max(self.min_words, 1):
@@ -34,6 +39,9 @@ class Limits:
             self.docx_max_compression_ratio,
             self.docx_max_entries,
             self.pdf_max_pages,
+            self.pdf_max_page_content_bytes,
+            self.pdf_max_content_bytes,
+            self.pdf_max_page_operators,
         )
         if min(positive) < 1 or self.pdf_max_seconds <= 0:
             raise ValueError("every size, ratio, count and time cap must be positive")

@@ -9,6 +9,7 @@ import io
 import random
 import struct
 import zipfile
+import zlib
 from collections.abc import Sequence
 from functools import cache
 
@@ -69,9 +70,9 @@ def make_corrupt_docx() -> bytes:
 
 
 @cache
-def make_zip_bomb_docx(inflated_bytes: int = 64 * MIB) -> bytes:
-    """A valid .docx whose `word/document.xml` inflates to `inflated_bytes` from about 1/1000 of that."""
-    original = make_docx("An innocent first paragraph.")
+def make_zip_bomb_docx(inflated_bytes: int = 64 * MIB, text: str = "An innocent first paragraph.") -> bytes:
+    """A .docx of `text` whose `word/document.xml` inflates to `inflated_bytes` from about 1/1000 of that."""
+    original = make_docx(text)
     buffer = io.BytesIO()
     with (
         zipfile.ZipFile(io.BytesIO(original)) as source,
@@ -155,3 +156,86 @@ def _rebuild_docx(original: bytes, replacements: dict[str, bytes]) -> bytes:
         for filename, content in pending.items():
             target.writestr(filename, content)
     return buffer.getvalue()
+
+
+def make_docx_with_body(document_xml: bytes) -> bytes:
+    """A valid .docx whose `word/document.xml` is replaced by `document_xml`."""
+    return _rebuild_docx(make_docx("A placeholder body."), {"word/document.xml": document_xml})
+
+
+@cache
+def make_docx_lying_about_size(inflated_bytes: int) -> bytes:
+    """A .docx whose `word/document.xml` really inflates to `inflated_bytes`, most of it padding after the
+    root element, while its central directory and local header declare only the real document's size and
+    CRC: a reader that trusts the declaration and cuts the member there finds a sound document.
+    """
+    text = "A document hiding a gigabyte."
+    with zipfile.ZipFile(io.BytesIO(make_docx(text))) as honest:
+        document = honest.read("word/document.xml")
+    bomb = make_zip_bomb_docx(inflated_bytes, text)
+    data = bytearray(bomb)
+    with zipfile.ZipFile(io.BytesIO(bomb)) as archive:
+        entry = archive.getinfo("word/document.xml")
+    assert data[entry.header_offset : entry.header_offset + 4] == b"PK\x03\x04"
+    struct.pack_into("<II", data, entry.header_offset + 14, zlib.crc32(document), entry.compress_size)
+    struct.pack_into("<I", data, entry.header_offset + 22, len(document))
+    central = _central_directory_offset(data, b"word/document.xml")
+    struct.pack_into("<II", data, central + 16, zlib.crc32(document), entry.compress_size)
+    struct.pack_into("<I", data, central + 24, len(document))
+    return bytes(data)
+
+
+def _central_directory_offset(data: bytearray, name: bytes) -> int:
+    offset = data.find(b"PK\x01\x02")
+    while offset != -1:
+        name_length = struct.unpack_from("<H", data, offset + 28)[0]
+        if data[offset + 46 : offset + 46 + name_length] == name:
+            return offset
+        offset = data.find(b"PK\x01\x02", offset + 4)
+    raise AssertionError(f"the archive has no {name.decode()}")
+
+
+def make_pdf_with_content(page_contents: Sequence[bytes], *, form: bytes | None = None) -> bytes:
+    """A PDF written byte by byte: one page per content stream (Flate-compressed), Helvetica as /F1 and,
+    given `form`, a form XObject /X1 with that content that every page may draw (`/X1 Do`).
+    """
+    font = b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>"
+    objects: list[bytes] = [b"<< /Type /Catalog /Pages 2 0 R >>", b"", font]
+    xobjects = b""
+    if form is not None:
+        form_entries = (
+            b"/Type /XObject /Subtype /Form /BBox [0 0 612 792] /Resources << /Font << /F1 3 0 R >> >> "
+        )
+        objects.append(_flate_stream(form, form_entries))
+        xobjects = f"/XObject << /X1 {len(objects)} 0 R >> ".encode()
+    resources = b"<< /Font << /F1 3 0 R >> " + xobjects + b">>"
+    kids: list[str] = []
+    for content in page_contents:
+        objects.append(_flate_stream(content))
+        page = (
+            f"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Contents {len(objects)} 0 R /Resources "
+        )
+        objects.append(page.encode() + resources + b" >>")
+        kids.append(f"{len(objects)} 0 R")
+    objects[1] = f"<< /Type /Pages /Kids [{' '.join(kids)}] /Count {len(kids)} >>".encode()
+    out = bytearray(b"%PDF-1.4\n")
+    offsets: list[int] = []
+    for number, body in enumerate(objects, start=1):
+        offsets.append(len(out))
+        out += f"{number} 0 obj\n".encode() + body + b"\nendobj\n"
+    xref = len(out)
+    out += f"xref\n0 {len(objects) + 1}\n0000000000 65535 f \n".encode()
+    out += b"".join(f"{offset:010d} 00000 n \n".encode() for offset in offsets)
+    out += f"trailer\n<< /Size {len(objects) + 1} /Root 1 0 R >>\nstartxref\n{xref}\n%%EOF\n".encode()
+    return bytes(out)
+
+
+def text_operators(words: int) -> bytes:
+    """A content stream showing `words` words, each with its own text operator."""
+    return b"BT /F1 12 Tf 72 720 Td " + b"(word ) Tj " * words + b"ET"
+
+
+def _flate_stream(content: bytes, entries: bytes = b"") -> bytes:
+    data = zlib.compress(content, 9)
+    header = b"<< " + entries + b"/Filter /FlateDecode /Length " + str(len(data)).encode() + b" >>"
+    return header + b"\nstream\n" + data + b"\nendstream"

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import pytest
 
 from els.errors import InvalidInputError, UnsupportedLanguageError
@@ -139,3 +141,12 @@ def test_malformed_analysis_json_is_invalid_input() -> None:
         EssayAnalysis.from_json({**value, "mtld": "high"})
     with pytest.raises(InvalidInputError, match="lacks"):
         EssayAnalysis.from_json({"language": "en"})
+
+
+@pytest.mark.parametrize("field", [field.name for field in dataclasses.fields(EssayAnalysis)])
+def test_analysis_json_lacking_any_field_is_invalid_input(field: str) -> None:
+    value = analyse_text("The cat sat on the mat.", "en").to_json()
+    assert set(value) == {field.name for field in dataclasses.fields(EssayAnalysis)}
+    del value[field]
+    with pytest.raises(InvalidInputError, match=f"lacks {field}$"):
+        EssayAnalysis.from_json(value)

@@ -1,6 +1,10 @@
-"""A .docx is read only after zip-bomb guards pass on its central directory, then via python-docx."""
+"""A .docx is read after zip-bomb guards pass on its central directory, and no further than it declares."""
 
 from __future__ import annotations
+
+import io
+import tracemalloc
+import zipfile
 
 import pytest
 
@@ -13,6 +17,7 @@ from tests.support.documents import (
     make_damaged_docx,
     make_docx,
     make_docx_declaring_size,
+    make_docx_lying_about_size,
     make_docx_with_entries,
     make_zip_bomb_docx,
 )
@@ -81,3 +86,21 @@ def test_corrupt_documents_fail_extraction(data: bytes) -> None:
     error = refusal(data, DEFAULT_CAPS)
     assert error.code == "TEXT_EXTRACTION_FAILED"
     assert error.details["reason"] == "corrupt"
+
+
+def test_a_docx_inflating_past_its_declared_size_is_refused_within_bounded_memory() -> None:
+    # 256 MiB of real output behind a central directory (and CRC) declaring the 1.6 KB document: it
+    # passes every declared-size guard, and a reader that inflates first and cuts after accepts it.
+    lying = make_docx_lying_about_size(256 * MIB)
+    with zipfile.ZipFile(io.BytesIO(lying)) as archive:
+        declared = archive.getinfo("word/document.xml").file_size
+    check_archive(lying, DEFAULT_CAPS)
+    tracemalloc.start()
+    try:
+        error = refusal(lying, DEFAULT_CAPS)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert error.code == RejectionCode.TEXT_EXTRACTION_FAILED
+    assert error.details == {"reason": "declared_size", "part": "word/document.xml", "maximum": declared}
+    assert peak < 64 * MIB

@@ -39,6 +39,8 @@ def limits_from(settings: Settings) -> Limits:
         docx_max_compression_ratio=settings.docx_max_compression_ratio,
         pdf_max_pages=settings.pdf_max_pages,
         pdf_max_seconds=settings.pdf_max_seconds,
+        pdf_max_page_content_bytes=settings.pdf_max_page_content_bytes,
+        pdf_max_content_bytes=settings.pdf_max_content_bytes,
     )
 
 

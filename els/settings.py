@@ -35,7 +35,6 @@ class Settings(BaseSettings):
     visibility_timeout: int = Field(
         3600, ge=10, description="Seconds before an unacknowledged message is redelivered."
     )
-    task_max_retries: int = Field(5, ge=0, description="Retries of a transient failure before it is final.")
     max_processing_attempts: int = Field(
         3,
         ge=1,

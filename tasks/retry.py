@@ -24,6 +24,7 @@ TRANSIENT: tuple[type[Exception], ...] = (
 RETRY_BACKOFF_MAX = 300
 ANALYSIS_MAX_RETRIES = 8
 # Processing and settling is what makes a submission count: it retries for over an hour before giving up.
+# Fixed per kind of task, not settings: each budget is sized against the backoff and the visibility timeout.
 SETTLE_MAX_RETRIES = 20
 
 P = ParamSpec("P")

@@ -30,7 +30,13 @@ from api.state import runtime_of
 from api.uploads import UPLOAD_BODY_SCHEMA, read_uploads
 from els.logs import log_context
 from services import queries
-from services.intake import BatchRequest, check_open_batch, register_batch, submit_essays
+from services.intake import (
+    BatchRequest,
+    check_batch_owner,
+    check_open_batch,
+    register_batch,
+    submit_essays,
+)
 
 router = APIRouter(prefix="/v1/batches", tags=["batches"], responses=ERROR_RESPONSES)
 
@@ -77,11 +83,17 @@ async def upload_essays(
     request: Request,
     idempotency_key: Annotated[str | None, Header(alias="Idempotency-Key")] = None,
 ) -> SubmissionsAccepted:
-    """Store one or many uploads (multipart `files`, or JSON text) and enqueue their processing."""
+    """Store one or many uploads (multipart `files`, or JSON text) and enqueue their processing.
+
+    A replayed Idempotency-Key answers what is stored, whatever the batch's state; new uploads need it OPEN.
+    """
     runtime = runtime_of(request)
+    # Checked before it is bound to any log line; the owner is checked before a byte of the body is read.
+    await anyio.to_thread.run_sync(check_batch_owner, runtime, owner, batch_id)
     with log_context(batch_id=batch_id):
-        # Refuse an unknown or finished batch before reading a byte of the body.
-        await anyio.to_thread.run_sync(check_open_batch, runtime, owner, batch_id)
+        if idempotency_key is None:
+            # Nothing to replay: an unknown or finished batch is refused before the body is read too.
+            await anyio.to_thread.run_sync(check_open_batch, runtime, owner, batch_id)
         uploads = await read_uploads(request, runtime.settings)
         correlation_id = correlation_id_of(request)
         accepted = await anyio.to_thread.run_sync(

@@ -11,10 +11,12 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException
+from starlette.requests import ClientDisconnect
 
 from els.errors import (
     ConflictError,
     ElsError,
+    IdempotencyKeyReusedError,
     InvalidInputError,
     NotFoundError,
     NotReadyError,
@@ -27,8 +29,14 @@ logger = logging.getLogger(__name__)
 
 ErrorDetails = dict[str, str | int | None]
 
+# How long a client should wait before retrying while a dependency does not answer.
+RETRY_AFTER_SECONDS = 5
+# Nobody reads the answer to a request whose client has gone; 499 is the status proxies log for it.
+CLIENT_CLOSED_REQUEST = 499
+
 
 _STATUS: tuple[tuple[type[ElsError], int], ...] = (
+    (IdempotencyKeyReusedError, 422),
     (UnauthorizedError, 401),
     (NotFoundError, 404),
     (ConflictError, 409),
@@ -59,7 +67,11 @@ def error_response(
             "details": details or {},
         }
     }
-    headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
+    headers: dict[str, str] = {}
+    if status == 401:
+        headers["WWW-Authenticate"] = "Bearer"
+    if status == 503:
+        headers["Retry-After"] = str(RETRY_AFTER_SECONDS)
     return JSONResponse(body, status_code=status, headers=headers)
 
 
@@ -86,7 +98,7 @@ async def _validation_error(request: Request, error: Exception) -> JSONResponse:
     if isinstance(error, RequestValidationError):
         for index, problem in enumerate(error.errors()[:10]):
             if isinstance(problem, dict):
-                where = ".".join(str(part) for part in problem.get("loc", ()))
+                where = ".".join(str(part) for part in problem.get("loc", ()))[:200]
                 details[where or f"problem_{index}"] = str(problem.get("msg", ""))[:200]
     return error_response(422, InvalidInputError.code, message, correlation_id_of(request), details)
 
@@ -96,6 +108,19 @@ async def _http_error(request: Request, error: Exception) -> JSONResponse:
     message = str(error.detail) if isinstance(error, HTTPException) else "internal error"
     code = _HTTP_CODES.get(status, "HTTP_ERROR")
     return error_response(status, code, message, correlation_id_of(request))
+
+
+async def _client_disconnected(request: Request, error: Exception) -> JSONResponse:
+    # The client went away while its body was read: nothing was stored, and nothing is wrong here.
+    logger.info(
+        "client aborted the request before its body was read: %s %s", request.method, request.url.path
+    )
+    return error_response(
+        CLIENT_CLOSED_REQUEST,
+        "CLIENT_CLOSED_REQUEST",
+        "the client closed the request",
+        correlation_id_of(request),
+    )
 
 
 async def _unexpected(request: Request, error: Exception) -> JSONResponse:
@@ -108,4 +133,5 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(ElsError, _els_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(HTTPException, _http_error)
+    app.add_exception_handler(ClientDisconnect, _client_disconnected)
     app.add_exception_handler(Exception, _unexpected)

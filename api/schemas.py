@@ -4,10 +4,23 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from pydantic import BaseModel, ConfigDict, Field, JsonValue
+from pydantic import BaseModel, ConfigDict, Field, JsonValue, ValidationInfo, field_validator
+
+from els.errors import InvalidInputError
+from services.bounds import canonical_metadata, check_plain_id, check_text
 
 # pydantic's own recursive JSON type: it resolves in any module, unlike a string-referenced alias.
 JsonBody = dict[str, JsonValue]
+
+
+def _plain_text(kind: str, value: str | None) -> str | None:
+    # The services' rule, raised as ValueError so pydantic reports it as a validation error (422).
+    if value is None:
+        return None
+    try:
+        return check_text(kind, value)
+    except InvalidInputError as error:
+        raise ValueError(error.message) from error
 
 
 class ErrorInfo(BaseModel):
@@ -36,7 +49,34 @@ class BatchCreate(BaseModel):
     course_code: str | None = Field(None, max_length=64)
     language: str | None = Field(None, min_length=1, max_length=16)
     deadline_seconds: int | None = Field(None, ge=1)
-    metadata: JsonBody | None = None
+    metadata: JsonBody | None = Field(
+        None, description="A JSON object: at most 16 KiB, 8 levels and 256 keys; finite numbers only."
+    )
+
+    @field_validator("batch_id")
+    @classmethod
+    def _batch_id_is_no_path_segment(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        try:
+            return check_plain_id("batch_id", value)
+        except InvalidInputError as error:
+            raise ValueError(error.message) from error
+
+    @field_validator("course_code", "language")
+    @classmethod
+    def _no_control_characters(cls, value: str | None, info: ValidationInfo) -> str | None:
+        return _plain_text(info.field_name or "text", value)
+
+    @field_validator("metadata")
+    @classmethod
+    def _bounded_metadata(cls, value: JsonBody | None) -> JsonBody | None:
+        if value is not None:
+            try:
+                canonical_metadata(value)
+            except InvalidInputError as error:
+                raise ValueError(error.message) from error
+        return value
 
 
 class BatchCreated(BaseModel):
@@ -58,6 +98,11 @@ class TextEssay(BaseModel):
 
     text: str = Field(min_length=1)
     filename: str = Field("essay.txt", min_length=1, max_length=255)
+
+    @field_validator("filename")
+    @classmethod
+    def _no_control_characters(cls, value: str) -> str:
+        return _plain_text("filename", value) or value
 
 
 class SubmissionAccepted(BaseModel):
@@ -161,5 +206,9 @@ ERROR_RESPONSES: dict[int | str, dict[str, object]] = {
     409: _error("Conflicts with stored state (BATCH_CONFLICT, BATCH_NOT_OPEN, BATCH_NOT_DONE, ...)."),
     413: _error("Upload or body too large (PAYLOAD_TOO_LARGE)."),
     415: _error("Unsupported file or body type (UNSUPPORTED_TYPE)."),
-    422: _error("Malformed body, id or parameter (INVALID_INPUT)."),
+    422: _error(
+        "Malformed body, id or parameter (INVALID_INPUT); an Idempotency-Key reused for another "
+        "upload (IDEMPOTENCY_KEY_REUSED)."
+    ),
+    503: _error("A dependency does not answer (NOT_READY); retry after the Retry-After seconds."),
 }

@@ -9,6 +9,7 @@ from starlette.datastructures import UploadFile
 from api.schemas import TextEssay
 from els.errors import InvalidInputError, PayloadTooLargeError, UnsupportedMediaTypeError
 from els.settings import Settings
+from services.bounds import clean_filename
 from services.intake import Upload
 
 MAX_FILES = 100
@@ -69,8 +70,8 @@ async def _read_file(item: UploadFile, max_bytes: int) -> Upload:
         size += len(chunk)
         if size > max_bytes:
             raise PayloadTooLargeError(
-                f"{item.filename} is larger than {max_bytes} bytes",
-                details={"filename": (item.filename or "")[:200], "limit": max_bytes},
+                f"{clean_filename(item.filename or '')} is larger than {max_bytes} bytes",
+                details={"filename": clean_filename(item.filename or ""), "limit": max_bytes},
             )
         chunks.append(chunk)
     return Upload(

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from db.clock import stamp
@@ -16,6 +17,7 @@ from db.writes import insert_ignore
 from els.errors import (
     BatchConflictError,
     ConflictError,
+    EssayIdTakenError,
     InvalidInputError,
     InvalidTransitionError,
     NotFoundError,
@@ -66,7 +68,11 @@ class StoredBatch:
 
 
 def record_registration(session: Session, batch: BatchRecord) -> bool:
-    """Store the batch, one AWAITING essay per slot and BatchRegistered; False when already stored."""
+    """Store the batch and one AWAITING essay per slot; False when already stored.
+
+    No event yet: Redis is the commit point, so `record_registration_confirmed` queues BatchRegistered
+    once Redis has taken the batch. Raises EssayIdTakenError when an essay id belongs to another batch.
+    """
     if not batch.essay_ids or len(set(batch.essay_ids)) != len(batch.essay_ids):
         raise InvalidInputError("a batch needs at least one essay id, each one distinct")
     existing = session.get(Batch, batch.batch_id)
@@ -81,10 +87,7 @@ def record_registration(session: Session, batch: BatchRecord) -> bool:
         )
     taken = session.scalars(select(Essay.essay_id).where(Essay.essay_id.in_(batch.essay_ids))).all()
     if taken:
-        raise ConflictError(
-            f"essay ids already belong to another batch: {', '.join(sorted(taken)[:5])}",
-            details={"batch_id": batch.batch_id, "taken": len(taken)},
-        )
+        raise _essay_ids_taken(batch, sorted(taken))
     if not insert_ignore(session, Batch, [_batch_row(batch)]):
         # A concurrent registration of the same batch committed first.
         _check_same_registration(_get_batch(session, batch.batch_id), batch)
@@ -100,6 +103,17 @@ def record_registration(session: Session, batch: BatchRecord) -> bool:
         )
         for position, essay_id in enumerate(batch.essay_ids)
     )
+    try:
+        session.flush()
+    except IntegrityError as error:
+        # A concurrent registration of another batch took one of these essay ids after our check.
+        raise _essay_ids_taken(batch, []) from error
+    return True
+
+
+def record_registration_confirmed(session: Session, batch_id: str) -> bool:
+    """Queue BatchRegistered for a stored batch Redis has taken; False when it is queued already."""
+    batch = _record(_get_batch(session, batch_id))
     data = BatchRegisteredData(
         batch_id=batch.batch_id,
         owner=batch.owner,
@@ -110,11 +124,19 @@ def record_registration(session: Session, batch: BatchRecord) -> bool:
         deadline_at=batch.deadline_at,
         metadata=batch.metadata,
     )
-    add_event(
+    # The event id is derived from the batch id, so a second confirmation inserts nothing.
+    return add_event(
         session,
         BatchRegistered.create(data, correlation_id=batch.correlation_id, occurred_at=batch.registered_at),
     )
-    return True
+
+
+def _essay_ids_taken(batch: BatchRecord, taken: Sequence[str]) -> EssayIdTakenError:
+    named = f": {', '.join(taken[:5])}" if taken else ""
+    return EssayIdTakenError(
+        f"essay ids already belong to another batch{named}",
+        details={"batch_id": batch.batch_id, "taken": len(taken) or None},
+    )
 
 
 def record_batch_closed(

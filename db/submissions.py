@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -12,7 +13,7 @@ from db.clock import stamp
 from db.contents import load_content, store_content
 from db.models import Batch, Submission
 from db.writes import insert_ignore
-from els.errors import ConflictError, InvalidTransitionError, NotFoundError
+from els.errors import ConflictError, IdempotencyKeyReusedError, InvalidTransitionError, NotFoundError
 from els.jsontypes import JsonObject
 from essays.lifecycle import SubmissionState, advance_submission
 
@@ -33,9 +34,11 @@ class NewSubmission:
 
 @dataclass(frozen=True)
 class StoredSubmission:
-    """Which submission holds the upload, and whether this call created it (False: a replay)."""
+    """Which submission holds the upload, as stored, and whether this call created it (False: a replay)."""
 
     submission_id: str
+    filename: str
+    state: SubmissionState
     created: bool
 
 
@@ -63,10 +66,14 @@ class SubmissionRecord:
 
 
 def store_submission(session: Session, new: NewSubmission) -> StoredSubmission:
-    """Store the upload's bytes and a RECEIVED submission; a repeated id or idempotency key replays."""
+    """Store the upload's bytes and a RECEIVED submission; a repeated id or idempotency key replays.
+
+    A replay answers what is stored (its filename and id); an idempotency key stored with other bytes
+    raises IdempotencyKeyReusedError.
+    """
     existing = _find(session, new)
     if existing is not None:
-        return StoredSubmission(existing, created=False)
+        return existing
     if session.get(Batch, new.batch_id) is None:
         raise NotFoundError(f"batch {new.batch_id} is not stored", details={"batch_id": new.batch_id})
     upload_sha256 = store_content(session, new.data, new.received_at)
@@ -84,12 +91,26 @@ def store_submission(session: Session, new: NewSubmission) -> StoredSubmission:
         "updated_at": new.received_at,
     }
     if insert_ignore(session, Submission, [row]):
-        return StoredSubmission(new.submission_id, created=True)
+        return StoredSubmission(new.submission_id, new.filename, SubmissionState.RECEIVED, created=True)
     # A concurrent upload with the same key (or id) committed first: it is the one.
     winner = _find(session, new)
     if winner is None:
         raise ConflictError(f"submission {new.submission_id} collided with a row that is not there")
-    return StoredSubmission(winner, created=False)
+    return winner
+
+
+def find_by_idempotency_key(
+    session: Session, batch_id: str, idempotency_key: str, data: bytes
+) -> StoredSubmission | None:
+    """The submission stored under the key, if any; IdempotencyKeyReusedError when it holds other bytes."""
+    row = session.scalar(
+        select(Submission).where(
+            Submission.batch_id == batch_id, Submission.idempotency_key == idempotency_key
+        )
+    )
+    if row is None:
+        return None
+    return _replayed(row, _sha256(data))
 
 
 def load_submission(session: Session, submission_id: str) -> SubmissionRecord | None:
@@ -186,13 +207,9 @@ def get_submission(session: Session, submission_id: str) -> Submission:
     return row
 
 
-def _find(session: Session, new: NewSubmission) -> str | None:
+def _find(session: Session, new: NewSubmission) -> StoredSubmission | None:
     if new.idempotency_key is not None:
-        by_key = session.scalar(
-            select(Submission.submission_id).where(
-                Submission.batch_id == new.batch_id, Submission.idempotency_key == new.idempotency_key
-            )
-        )
+        by_key = find_by_idempotency_key(session, new.batch_id, new.idempotency_key, new.data)
         if by_key is not None:
             return by_key
     by_id = session.get(Submission, new.submission_id, populate_existing=True)
@@ -203,7 +220,26 @@ def _find(session: Session, new: NewSubmission) -> str | None:
             f"submission {new.submission_id} belongs to another batch",
             details={"submission_id": new.submission_id},
         )
-    return by_id.submission_id
+    if by_id.upload_sha256 != _sha256(new.data):
+        raise ConflictError(
+            f"submission {new.submission_id} is stored with a different upload",
+            details={"submission_id": new.submission_id},
+        )
+    return _replayed(by_id, by_id.upload_sha256)
+
+
+def _sha256(data: bytes) -> str:
+    # The address `store_content` keeps the bytes under.
+    return hashlib.sha256(data).hexdigest()
+
+
+def _replayed(row: Submission, upload_sha256: str) -> StoredSubmission:
+    if row.upload_sha256 != upload_sha256:
+        raise IdempotencyKeyReusedError(
+            f"this key was used for a different upload ({row.filename}): send the same file or a new key",
+            details={"batch_id": row.batch_id, "idempotency_key": row.idempotency_key},
+        )
+    return StoredSubmission(row.submission_id, row.filename, SubmissionState(row.state), created=False)
 
 
 def list_unsettled_submissions(session: Session, batch_id: str) -> list[str]:

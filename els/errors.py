@@ -34,6 +34,12 @@ class InvalidInputError(ElsError):
     code = "INVALID_INPUT"
 
 
+class IdempotencyKeyReusedError(InvalidInputError):
+    """An Idempotency-Key already stored with a different upload: a replay must send the same bytes."""
+
+    code = "IDEMPOTENCY_KEY_REUSED"
+
+
 class UnauthorizedError(ElsError):
     """No bearer token, or one ELS does not know."""
 

@@ -1,29 +1,28 @@
-"""Intake: registering a batch and submitting an essay, once for the API and the command line.
+"""Intake: registering a batch and submitting essays, once for the API and the command line.
 
-Registration writes the SQL batch row first (idempotent) and then registers in Redis, the commit
-point: a crash in between leaves a SQL row nobody sees, which a retry completes. Submission stores
-the upload (idempotent by its key) and then enqueues processing; a replay still RECEIVED is enqueued
-again, since processing is idempotent.
+Registration lives in `services/registration.py` and is re-exported here, so intake stays the one
+door the entry points use.
+
+Submission looks the idempotency keys up first: a replay answers what is stored, whatever the
+batch's state; only new uploads need an OPEN batch. A new upload is stored (idempotent by its key)
+and then enqueued; a replay still RECEIVED is enqueued again, since processing is idempotent.
 """
 
 from __future__ import annotations
 
-import json
 import re
 import uuid
 from collections.abc import Sequence
-from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime
 
 from sqlalchemy import Engine
 
-from coordinator import BatchState, generated_essay_ids, registration_fingerprint
-from coordinator.validation import check_count, check_essay_ids, check_id
-from db.batches import BatchRecord, StoredBatch, load_batch, record_registration
+from coordinator import BatchState
+from db.batches import load_batch
 from db.session import unit_of_work
-from db.submissions import NewSubmission, get_submission, store_submission
+from db.submissions import NewSubmission, StoredSubmission, find_by_idempotency_key, store_submission
 from els.errors import (
-    BatchConflictError,
     BatchNotOpenError,
     EssayRejectedError,
     InvalidInputError,
@@ -32,42 +31,28 @@ from els.errors import (
     RejectionCode,
     UnsupportedMediaTypeError,
 )
-from els.jsontypes import JsonObject
 from els.settings import Settings
 from essays.detect import detect_media_type
 from essays.lifecycle import SubmissionState
+from services.bounds import check_plain_id, clean_filename
+from services.outages import outage_as_not_ready
+from services.registration import BatchRequest, RegisteredBatch, register_batch
 from services.runtime import Runtime
 
 _IDEMPOTENCY_KEY = re.compile(r"[\x21-\x7e]{1,100}")
 
-
-@dataclass(frozen=True)
-class BatchRequest:
-    """A registration: explicit essay ids or an expected count, and everything about the batch."""
-
-    owner: str
-    correlation_id: str
-    batch_id: str | None = None
-    essay_ids: tuple[str, ...] | None = None
-    expected_count: int | None = None
-    course_code: str | None = None
-    language: str | None = None
-    deadline_seconds: int | None = None
-    metadata: JsonObject | None = None
-
-
-@dataclass(frozen=True)
-class RegisteredBatch:
-    """A registered batch; `created` is False for a replay of the same registration."""
-
-    batch_id: str
-    owner: str
-    essay_ids: tuple[str, ...]
-    language: str
-    course_code: str | None
-    deadline_at: datetime
-    state: BatchState
-    created: bool
+__all__ = [
+    "AcceptedSubmission",
+    "BatchRequest",
+    "RegisteredBatch",
+    "Upload",
+    "check_batch_owner",
+    "check_open_batch",
+    "check_upload",
+    "file_idempotency_key",
+    "register_batch",
+    "submit_essays",
+]
 
 
 @dataclass(frozen=True)
@@ -88,108 +73,20 @@ class AcceptedSubmission:
     created: bool
 
 
-def register_batch(runtime: Runtime, request: BatchRequest) -> RegisteredBatch:
-    """Register a batch (SQL row first, then Redis), or replay the same registration."""
-    settings = runtime.settings
-    batch_id = check_id("batch_id", request.batch_id or f"b-{uuid.uuid4().hex}")
-    check_id("owner", request.owner)
-    deadline_seconds = request.deadline_seconds or settings.default_deadline_seconds
-    if not 1 <= deadline_seconds <= settings.max_deadline_seconds:
-        raise InvalidInputError(
-            f"deadline_seconds must be within 1..{settings.max_deadline_seconds}",
-            details={"field": "deadline_seconds"},
-        )
-    if (request.essay_ids is None) == (request.expected_count is None):
-        raise InvalidInputError("give either essay_ids or expected_count", details={"field": "essay_ids"})
-    if request.essay_ids is not None:
-        essay_ids = check_essay_ids(request.essay_ids, settings.max_expected_essays)
-        shape: tuple[str, ...] | int = essay_ids
-    else:
-        count = check_count(request.expected_count or 0, settings.max_expected_essays)
-        essay_ids, shape = generated_essay_ids(batch_id, count), count
-    metadata: JsonObject = request.metadata or {}
-    metadata_json = json.dumps(metadata, sort_keys=True, separators=(",", ":"))
-    now = datetime.now(UTC)
-    record = BatchRecord(
-        batch_id=batch_id,
-        owner=request.owner,
-        essay_ids=essay_ids,
-        language=request.language or settings.default_language,
-        course_code=request.course_code,
-        deadline_at=now + timedelta(seconds=deadline_seconds),
-        correlation_id=request.correlation_id,
-        metadata=metadata,
-        registered_at=now,
-    )
-    stored = _store_registration(runtime.engine, record, deadline_seconds)
-    kept = stored.record
-    live = runtime.coordinator.status(batch_id)
-    if live is not None:
-        # Committed already: a replay, answered as it stands (even after its deadline has passed).
-        return _registered(kept, live.state, created=False)
-    result = runtime.coordinator.register(
-        batch_id,
-        request.owner,
-        essay_ids=essay_ids if isinstance(shape, tuple) else None,
-        expected_count=shape if isinstance(shape, int) else None,
-        # The stored deadline, so a retry after a crash keeps the first request's deadline.
-        deadline_ms=int(stored.record.deadline_at.timestamp() * 1000),
-        fingerprint=registration_fingerprint(request.owner, shape, deadline_seconds, metadata_json),
-        correlation_id=request.correlation_id,
-        metadata_json=metadata_json,
-        now_ms=int(datetime.now(UTC).timestamp() * 1000),
-    )
-    if result.pending_replayed > 0:
-        runtime.dispatcher.follow_registration(batch_id, request.correlation_id)
-    return _registered(kept, result.state, created=result.created)
+@outage_as_not_ready
+def check_batch_owner(runtime: Runtime, owner: str, batch_id: str) -> None:
+    """Raise NotFoundError unless the batch is stored and the owner's, whatever its state."""
+    check_plain_id("batch_id", batch_id)
+    with unit_of_work(runtime.engine, read_only=True) as session:
+        stored = load_batch(session, batch_id)
+    if stored is None or stored.record.owner != owner:
+        raise NotFoundError(f"batch {batch_id} not found", details={"batch_id": batch_id})
 
 
-def _registered(kept: BatchRecord, state: BatchState, *, created: bool) -> RegisteredBatch:
-    return RegisteredBatch(
-        batch_id=kept.batch_id,
-        owner=kept.owner,
-        essay_ids=kept.essay_ids,
-        language=kept.language,
-        course_code=kept.course_code,
-        deadline_at=kept.deadline_at,
-        state=state,
-        created=created,
-    )
-
-
-def _store_registration(engine: Engine, record: BatchRecord, deadline_seconds: int) -> StoredBatch:
-    with unit_of_work(engine) as session:
-        stored = load_batch(session, record.batch_id)
-        if stored is None:
-            record_registration(session, record)
-            stored = load_batch(session, record.batch_id)
-    if stored is None:
-        raise NotFoundError(f"batch {record.batch_id} vanished while it was registered")
-    # A replay is compared with the stored row before Redis is asked, so a conflict changes nothing.
-    _check_replay(stored.record, record, deadline_seconds)
-    return stored
-
-
-def _check_replay(stored: BatchRecord, request: BatchRecord, deadline_seconds: int) -> None:
-    stored_seconds = round((stored.deadline_at - stored.registered_at).total_seconds())
-    same = (
-        stored.owner == request.owner
-        and stored.essay_ids == request.essay_ids
-        and stored.language == request.language
-        and stored.course_code == request.course_code
-        and stored.metadata == request.metadata
-        and stored_seconds == deadline_seconds
-    )
-    if not same:
-        raise BatchConflictError(
-            f"batch {stored.batch_id} is already registered differently",
-            details={"batch_id": stored.batch_id},
-        )
-
-
+@outage_as_not_ready
 def check_open_batch(runtime: Runtime, owner: str, batch_id: str) -> None:
     """Raise NotFoundError unless the batch is the owner's, BatchNotOpenError unless it is OPEN."""
-    check_id("batch_id", batch_id)
+    check_plain_id("batch_id", batch_id)
     status = runtime.coordinator.status(batch_id)
     if status is None or status.owner != owner:
         raise NotFoundError(f"batch {batch_id} not found", details={"batch_id": batch_id})
@@ -228,6 +125,7 @@ def file_idempotency_key(key: str | None, index: int) -> str | None:
     return f"{key}#{index}"
 
 
+@outage_as_not_ready
 def submit_essays(
     runtime: Runtime,
     owner: str,
@@ -237,33 +135,60 @@ def submit_essays(
     correlation_id: str,
     idempotency_key: str | None = None,
 ) -> list[AcceptedSubmission]:
-    """Check every upload first (so a refused one stores nothing), then store and enqueue each."""
-    check_open_batch(runtime, owner, batch_id)
+    """Check every upload, answer replayed keys from what is stored, then store and enqueue the new ones.
+
+    A refused upload stores nothing; a replay needs only the owner's batch, a new upload an OPEN one.
+    """
+    check_batch_owner(runtime, owner, batch_id)
     if not uploads:
         raise InvalidInputError("send at least one file", details={"field": "files"})
-    media_types = [check_upload(runtime.settings, upload) for upload in uploads]
-    keys = [file_idempotency_key(idempotency_key, index) for index in range(len(uploads))]
+    files = [replace(upload, filename=clean_filename(upload.filename)) for upload in uploads]
+    media_types = [check_upload(runtime.settings, upload) for upload in files]
+    keys = [file_idempotency_key(idempotency_key, index) for index in range(len(files))]
+    replays = _stored_replays(runtime.engine, batch_id, keys, files)
+    if len(replays) < len(files):
+        check_open_batch(runtime, owner, batch_id)
     accepted: list[AcceptedSubmission] = []
-    for upload, media_type, key in zip(uploads, media_types, keys, strict=True):
-        new = NewSubmission(
-            submission_id=f"s-{uuid.uuid4().hex}",
-            batch_id=batch_id,
-            idempotency_key=key,
-            filename=upload.filename[:512] or "upload",
-            media_type=media_type,
-            data=upload.data,
-            correlation_id=correlation_id,
-            received_at=datetime.now(UTC),
-        )
-        submission_id, created, state = _store_upload(runtime.engine, new)
-        if created or state is SubmissionState.RECEIVED:
-            runtime.dispatcher.process(batch_id, submission_id, correlation_id)
-        accepted.append(AcceptedSubmission(submission_id, new.filename, created))
+    for index, (upload, media_type, key) in enumerate(zip(files, media_types, keys, strict=True)):
+        stored = replays.get(index)
+        if stored is None:
+            stored = _store_upload(
+                runtime.engine, _new_submission(batch_id, upload, media_type, key, correlation_id)
+            )
+        if stored.created or stored.state is SubmissionState.RECEIVED:
+            runtime.dispatcher.process(batch_id, stored.submission_id, correlation_id)
+        accepted.append(AcceptedSubmission(stored.submission_id, stored.filename, stored.created))
     return accepted
 
 
-def _store_upload(engine: Engine, new: NewSubmission) -> tuple[str, bool, SubmissionState]:
+def _stored_replays(
+    engine: Engine, batch_id: str, keys: Sequence[str | None], files: Sequence[Upload]
+) -> dict[int, StoredSubmission]:
+    # IdempotencyKeyReusedError for a key stored with other bytes, before anything of this request is stored.
+    replays: dict[int, StoredSubmission] = {}
+    with unit_of_work(engine, read_only=True) as session:
+        for index, (key, upload) in enumerate(zip(keys, files, strict=True)):
+            stored = None if key is None else find_by_idempotency_key(session, batch_id, key, upload.data)
+            if stored is not None:
+                replays[index] = stored
+    return replays
+
+
+def _new_submission(
+    batch_id: str, upload: Upload, media_type: str, key: str | None, correlation_id: str
+) -> NewSubmission:
+    return NewSubmission(
+        submission_id=f"s-{uuid.uuid4().hex}",
+        batch_id=batch_id,
+        idempotency_key=key,
+        filename=upload.filename,
+        media_type=media_type,
+        data=upload.data,
+        correlation_id=correlation_id,
+        received_at=datetime.now(UTC),
+    )
+
+
+def _store_upload(engine: Engine, new: NewSubmission) -> StoredSubmission:
     with unit_of_work(engine) as session:
-        stored = store_submission(session, new)
-        state = SubmissionState(get_submission(session, stored.submission_id).state)
-    return stored.submission_id, stored.created, state
+        return store_submission(session, new)

@@ -1,6 +1,7 @@
 """What owners may read: live batch status, listings, reports and essays, each checked against the owner.
 
-Another owner's batch or essay is answered exactly like one that does not exist.
+Another owner's batch or essay is answered exactly like one that does not exist; an unreachable Redis
+or database is NotReadyError, so a reader retries.
 """
 
 from __future__ import annotations
@@ -8,12 +9,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from coordinator import BatchPage, BatchState, BatchStatus
-from coordinator.validation import check_id
 from db.batches import load_batch, load_report
 from db.essays import EssayRecord, list_batch_essays, load_essay
 from db.session import unit_of_work
 from els.errors import BatchNotDoneError, NotFoundError
 from els.jsontypes import JsonObject
+from services.bounds import check_plain_id
+from services.outages import outage_as_not_ready
 from services.runtime import Runtime
 
 
@@ -25,6 +27,7 @@ class BatchView:
     essays: list[EssayRecord]
 
 
+@outage_as_not_ready
 def batch_view(runtime: Runtime, owner: str, batch_id: str) -> BatchView:
     """The owner's live batch; NotFoundError for an unknown or another owner's batch."""
     status = _owned_status(runtime, owner, batch_id)
@@ -33,14 +36,16 @@ def batch_view(runtime: Runtime, owner: str, batch_id: str) -> BatchView:
     return BatchView(status, essays)
 
 
+@outage_as_not_ready
 def list_batches(runtime: Runtime, owner: str, cursor: str | None, limit: int) -> BatchPage:
     """A page of the owner's batches that are not DONE yet."""
     return runtime.coordinator.list_active_batches(owner, cursor, limit)
 
 
+@outage_as_not_ready
 def batch_report(runtime: Runtime, owner: str, batch_id: str) -> JsonObject:
     """The final report of the owner's DONE batch; BatchNotDoneError naming the state before that."""
-    check_id("batch_id", batch_id)
+    check_plain_id("batch_id", batch_id)
     with unit_of_work(runtime.engine, read_only=True) as session:
         stored = load_batch(session, batch_id)
         done = stored is not None and stored.state is BatchState.DONE
@@ -57,9 +62,10 @@ def batch_report(runtime: Runtime, owner: str, batch_id: str) -> JsonObject:
     return report
 
 
+@outage_as_not_ready
 def owned_essay(runtime: Runtime, owner: str, essay_id: str) -> EssayRecord:
     """The essay, if its batch is the owner's; NotFoundError otherwise."""
-    check_id("essay_id", essay_id)
+    check_plain_id("essay_id", essay_id)
     with unit_of_work(runtime.engine, read_only=True) as session:
         essay = load_essay(session, essay_id)
         batch = None if essay is None else load_batch(session, essay.batch_id)
@@ -80,7 +86,7 @@ def count_open_batches(runtime: Runtime, page_size: int = 500) -> int:
 
 
 def _owned_status(runtime: Runtime, owner: str, batch_id: str) -> BatchStatus:
-    check_id("batch_id", batch_id)
+    check_plain_id("batch_id", batch_id)
     status = runtime.coordinator.status(batch_id)
     if status is None or status.owner != owner:
         raise _not_found(batch_id)

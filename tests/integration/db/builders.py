@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import Engine, func, select
 
-from db.batches import BatchRecord, record_registration
+from db.batches import BatchRecord, record_registration, record_registration_confirmed
 from db.models import Base
 from db.session import unit_of_work
 from db.submissions import NewSubmission, mark_processing, record_processed, store_submission
@@ -64,9 +64,11 @@ def essay_text(n: int) -> str:
 
 
 def register(engine: Engine, batch: BatchRecord) -> None:
-    """Register `batch` in its own unit of work."""
+    """Register `batch` and confirm it (as once Redis has taken it), each in its own unit of work."""
     with unit_of_work(engine) as session:
         record_registration(session, batch)
+    with unit_of_work(engine) as session:
+        record_registration_confirmed(session, batch.batch_id)
 
 
 def processed_submission(

@@ -8,7 +8,14 @@ from datetime import timedelta
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
-from db.batches import load_batch, load_report, record_batch_closed, record_registration, write_report
+from db.batches import (
+    load_batch,
+    load_report,
+    record_batch_closed,
+    record_registration,
+    record_registration_confirmed,
+    write_report,
+)
 from db.claims import record_duplicate, record_excess, record_failure, record_slot_assigned
 from db.essays import list_batch_essays, load_essay_text, record_analysis, start_analysis
 from db.models import Content, Essay, Failure, OutboxEvent, Submission
@@ -46,6 +53,8 @@ def test_registration_replayed_stores_one_batch_its_slots_and_one_event(migrated
     batch = batch_record(slots=4)
     assert twice(migrated_engine, lambda s: record_registration(s, batch)) == (True, False)
     assert count(migrated_engine, Essay) == 4
+    assert count(migrated_engine, OutboxEvent) == 0  # not until Redis has taken the batch
+    assert twice(migrated_engine, lambda s: record_registration_confirmed(s, batch.batch_id)) == (True, False)
     with unit_of_work(migrated_engine) as session:
         stored = load_batch(session, batch.batch_id)
         essays = list_batch_essays(session, batch.batch_id)

@@ -14,7 +14,15 @@ from db.claims import record_failure, record_slot_assigned
 from db.essays import record_analysis, start_analysis
 from db.session import unit_of_work
 from db.submissions import mark_processing, record_processed, store_submission
-from els.errors import ConflictError, ElsError, InvalidInputError, InvalidTransitionError, NotFoundError
+from els.errors import (
+    ConflictError,
+    ElsError,
+    EssayIdTakenError,
+    IdempotencyKeyReusedError,
+    InvalidInputError,
+    InvalidTransitionError,
+    NotFoundError,
+)
 from essays.lifecycle import BatchState
 from tests.integration.db.builders import (
     T0,
@@ -153,7 +161,16 @@ def test_a_batch_registered_again_differently_is_a_conflict(
 
 def test_essay_ids_of_another_batch_cannot_be_registered(migrated_engine: Engine, batch: BatchRecord) -> None:
     thief = replace(batch_record(slots=1), essay_ids=(batch.essay_ids[0],))
-    refused(migrated_engine, lambda s: record_registration(s, thief), ConflictError)
+    refused(migrated_engine, lambda s: record_registration(s, thief), EssayIdTakenError)
+
+
+def test_an_idempotency_key_reused_for_other_bytes_is_refused_and_stores_nothing(
+    migrated_engine: Engine, batch: BatchRecord
+) -> None:
+    with unit_of_work(migrated_engine) as session:
+        store_submission(session, new_submission(batch.batch_id, b"the first upload", key="k#0"))
+    other = new_submission(batch.batch_id, b"a different upload", key="k#0")
+    refused(migrated_engine, lambda s: store_submission(s, other), IdempotencyKeyReusedError)
 
 
 def test_uploads_to_an_unknown_batch_are_not_stored(migrated_engine: Engine) -> None:

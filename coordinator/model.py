@@ -34,6 +34,8 @@ class SlotResult:
     sealed: bool
     replayed: bool
     state: BatchState | None
+    code: str | None = None  # FAILED: the code and detail Redis recorded first, on every replay too
+    detail: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,10 +64,15 @@ class FinalizeTicket:
 
 @dataclass(frozen=True, slots=True)
 class StuckBatch:
-    """A batch sealed, expired or finalizing for too long, handed out for a re-kick."""
+    """A batch sealed, expired or finalizing for too long, handed out for a re-kick.
+
+    `vanished` (with no state): the batch was in the stuck index but its keys are gone, so it can never
+    finish; it is handed out once, to be reported.
+    """
 
     batch_id: str
-    state: BatchState
+    state: BatchState | None
+    vanished: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -102,6 +109,7 @@ class BatchStatus:
     deadline_ms: int
     created_ms: int
     state_changed_ms: int
+    closed_ms: int | None  # when it sealed or expired (state_changed_ms moves on at FINALIZING and DONE)
     correlation_id: str
     metadata_json: str
 

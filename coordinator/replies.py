@@ -51,6 +51,10 @@ def _optional_state(value: object) -> BatchState | None:
     return None if value in (None, b"", "") else _state(value)
 
 
+def _optional_number(value: object) -> int | None:
+    return None if value in (None, b"", "") else narrow.integer(value)
+
+
 def _outcome(value: object) -> Outcome:
     outcome = _OUTCOMES.get(value) if isinstance(value, bytes | str) else None
     if outcome is None:
@@ -78,21 +82,29 @@ def parse_register(raw: object, batch_id: str) -> RegisterResult | RegisterRefus
 
 
 def parse_slot(raw: object, batch_id: str, submission_id: str) -> SlotResult:
-    """The reply of claim.lua and fail.lua: '<outcome>|<essay>|<slot>|<sealed>|<replayed>|<state>'."""
-    parts = narrow.text(raw).split("|")
-    if len(parts) != 6 or parts[3] not in _FLAGS or parts[4] not in _FLAGS:
+    """The reply of claim.lua and fail.lua.
+
+    '<outcome>|<essay>|<slot>|<sealed>|<replayed>|<state>|<code>|<detail>': detail comes last, as the
+    one part that may hold '|'.
+    """
+    parts = narrow.text(raw).split("|", 7)
+    if len(parts) != 8 or parts[3] not in _FLAGS or parts[4] not in _FLAGS:
         raise UnexpectedReplyError(f"malformed slot reply {raw!r}")
-    outcome, essay_id, slot, sealed, replayed, state = parts
+    outcome_text, essay_id, slot, sealed, replayed, state, code, detail = parts
     slot_number = narrow.integer(slot)
+    outcome = _outcome(outcome_text)
+    failed = outcome is Outcome.FAILED
     return SlotResult(
         batch_id=batch_id,
         submission_id=submission_id,
-        outcome=_outcome(outcome),
+        outcome=outcome,
         essay_id=essay_id or None,
         slot=None if slot_number < 0 else slot_number,
         sealed=sealed == "1",
         replayed=replayed == "1",
         state=_optional_state(state),
+        code=(code or None) if failed else None,
+        detail=detail if failed else None,
     )
 
 
@@ -119,14 +131,14 @@ def parse_expired(raw: object) -> tuple[int, list[ExpiredBatch]]:
 
 
 def parse_rekick(raw: object) -> tuple[int, list[StuckBatch]]:
-    """The reply of rekick.lua: how many index entries were scanned, and the batches to re-kick."""
+    """The reply of rekick.lua: how many index entries were scanned, the batches to re-kick or report."""
     items = narrow.array(raw)
     if not items or len(items) % 2 == 0:
         raise UnexpectedReplyError("malformed rekick reply")
-    stuck = [
-        StuckBatch(batch_id=narrow.text(batch_id), state=_state(state))
-        for batch_id, state in zip(items[1::2], items[2::2], strict=True)
-    ]
+    stuck = []
+    for batch_id, raw_state in zip(items[1::2], items[2::2], strict=True):
+        state = _optional_state(raw_state)  # '' = its keys are gone
+        stuck.append(StuckBatch(batch_id=narrow.text(batch_id), state=state, vanished=state is None))
     return narrow.integer(items[0]), stuck
 
 
@@ -199,6 +211,7 @@ STATUS_FIELDS = (
     "deadline_ms",
     "created_ms",
     "state_ms",
+    "closed_ms",
     "correlation_id",
     "metadata_json",
 )
@@ -237,6 +250,7 @@ def parse_status(raw: object, batch_id: str) -> BatchStatus | None:
         deadline_ms=number("deadline_ms"),
         created_ms=number("created_ms"),
         state_changed_ms=number("state_ms"),
+        closed_ms=_optional_number(meta.get("closed_ms")),
         correlation_id=narrow.text(meta.get("correlation_id")),
         metadata_json=narrow.text(meta.get("metadata_json")),
     )

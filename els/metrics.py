@@ -20,6 +20,10 @@ EXPIRIES = Counter(
     "Batches closed because their deadline passed (by the sweep, or by the first claim after it).",
 )
 REKICKS = Counter("els_batches_rekicked_total", "Batches the sweep found stuck and dispatched again.")
+VANISHED = Counter(
+    "els_batches_vanished_total",
+    "Batches closed but not DONE whose Redis keys are gone: they cannot finish and need an operator.",
+)
 RESUBMISSIONS = Counter(
     "els_submissions_resubmitted_total", "Unsettled submissions the sweep found untouched and enqueued again."
 )

@@ -3,7 +3,8 @@
 A batch is open → sealed | expired → finalizing → done; the coordinator's Lua scripts decide each step
 and SQL mirrors it (without finalizing), refusing a record that contradicts it.
 
-A submission is one upload: received → processing → ready | failed | excess | duplicate.
+A submission is one upload: received → processing → ready | failed | excess | duplicate (or received →
+failed | excess when processing never began).
 An essay is one slot of a batch: awaiting → ready | failed | missing, then ready → analysing →
 analysed | analysis_failed. Re-entering the current state is a no-op (redelivered tasks); any other
 transition not in the table is an error, never silently applied.
@@ -68,7 +69,11 @@ _SUBMISSION_FINAL = frozenset(
 )
 
 SUBMISSION_TRANSITIONS: dict[SubmissionState, frozenset[SubmissionState]] = {
-    SubmissionState.RECEIVED: frozenset({SubmissionState.PROCESSING, SubmissionState.FAILED}),
+    # FAILED or EXCESS straight from RECEIVED: processing gave up before it began (its retries ran out),
+    # and the failure met an open batch (a slot) or a closed one (excess, like any late arrival).
+    SubmissionState.RECEIVED: frozenset(
+        {SubmissionState.PROCESSING, SubmissionState.FAILED, SubmissionState.EXCESS}
+    ),
     SubmissionState.PROCESSING: _SUBMISSION_FINAL,
     SubmissionState.READY: frozenset(),
     SubmissionState.FAILED: frozenset(),

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import UTC, datetime
 
-from coordinator import BatchState, Outcome
+from coordinator import BatchState, BatchStatus, Outcome
 from db.batches import load_batch, record_batch_closed
 from db.session import unit_of_work
 from db.submissions import list_unsettled_submissions
@@ -37,9 +38,21 @@ def plan_completion(runtime: Runtime, batch_id: str) -> CompletionPlan:
     with unit_of_work(runtime.engine) as session:
         if load_batch(session, batch_id) is None:
             raise NotFoundError(f"batch {batch_id} has no SQL record")
-        record_batch_closed(session, batch_id, kind, status.missing_essay_ids)
+        record_batch_closed(session, batch_id, kind, status.missing_essay_ids, at=closed_at(status))
     assigned = tuple(record.essay_id for record in status.records if record.outcome is Outcome.ASSIGNED)
     return CompletionPlan(batch_id, assigned, done=False)
+
+
+def closed_at(status: BatchStatus) -> datetime | None:
+    """When Redis closed the batch, for its SQL record and event (SQL may mirror it much later).
+
+    A batch closed before Redis kept `closed_ms` has its state change time while still SEALED or EXPIRED,
+    and no close time of its own (None: now) once finalizing moved that on.
+    """
+    closed_ms = status.closed_ms
+    if closed_ms is None and status.state in (BatchState.SEALED, BatchState.EXPIRED):
+        closed_ms = status.state_changed_ms
+    return None if closed_ms is None else datetime.fromtimestamp(closed_ms / 1000, UTC)
 
 
 def complete_batch(runtime: Runtime, batch_id: str) -> None:

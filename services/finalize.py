@@ -24,7 +24,7 @@ def finalize_batch(runtime: Runtime, batch_id: str) -> bool:
     """Write the report and mark the batch DONE; False when another finalizer holds or finished it."""
     coordinator = runtime.coordinator
     lease_ms = runtime.settings.stuck_after_seconds * 1000
-    # Read before the CAS: its state change time is then the seal (or expiry), which the latency is from.
+    # Read before the CAS: the report is built from this one reading of the slots.
     status = coordinator.status(batch_id)
     if status is None:
         return False
@@ -38,7 +38,8 @@ def finalize_batch(runtime: Runtime, batch_id: str) -> bool:
     finished = coordinator.complete_finalize(batch_id, ticket.token, now_ms())
     if finished:
         metrics.COMPLETIONS.inc()
-        metrics.FINALIZE_LATENCY.observe(max(0, now_ms() - status.state_changed_ms) / 1000)
+        closed_ms = status.closed_ms if status.closed_ms is not None else status.state_changed_ms
+        metrics.FINALIZE_LATENCY.observe(max(0, now_ms() - closed_ms) / 1000)
     return finished
 
 

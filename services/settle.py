@@ -1,7 +1,8 @@
 """Settling a processed submission against its batch: claim a slot, or record a final failure.
 
 Redis decides (one Lua script: the commit point); SQL then mirrors the decision idempotently, so a
-redelivered settle gets the same answer from Redis and writes nothing twice.
+redelivered settle gets the same answer from Redis and writes nothing twice. SQL mirrors what Redis
+replied, never what this attempt brought: a failure keeps the code and detail Redis recorded first.
 """
 
 from __future__ import annotations
@@ -30,9 +31,11 @@ log = logging.getLogger(__name__)
 
 PROCESSING_FAILED = FailureCode.PROCESSING_FAILED.value
 
+CLOSED = (BatchState.SEALED, BatchState.EXPIRED)
 
-def settle(runtime: Runtime, outcome: ProcessOutcome) -> SlotResult:
-    """Claim a slot for processed content or record a rejection; `sealed` means: fire completion."""
+
+def decide(runtime: Runtime, outcome: ProcessOutcome) -> SlotResult:
+    """Ask Redis for this outcome's slot (or its replay); nothing is written to SQL."""
     coordinator = runtime.coordinator
     if outcome.kind == "processed" and outcome.content_hash is not None:
         result = coordinator.claim(
@@ -45,28 +48,42 @@ def settle(runtime: Runtime, outcome: ProcessOutcome) -> SlotResult:
         )
     if result.outcome is Outcome.PENDING_FULL:
         raise RetryLaterError(f"batch {outcome.batch_id} is not registered and its parking is full")
-    with unit_of_work(runtime.engine) as session:
-        displaced = apply_slot_result(session, result, outcome.code, outcome.detail)
-    if displaced is not None:
-        log.warning("Redis lost the claim of submission %s; it claims again", displaced)
-        runtime.dispatcher.process(outcome.batch_id, displaced, outcome.correlation_id)
     if result.sealed:
         closed_by = metrics.EXPIRIES if result.state is BatchState.EXPIRED else metrics.SEALS
         closed_by.inc()
     if not result.replayed:
         metrics.CLAIMS.labels(outcome=result.outcome.value).inc()
-        if result.outcome is Outcome.FAILED and outcome.code:
-            metrics.FAILURES.labels(code=outcome.code).inc()
+        if result.outcome is Outcome.FAILED and result.code:
+            metrics.FAILURES.labels(code=result.code).inc()
     log.info("submission settled as %s (essay %s)", result.outcome.value, result.essay_id)
     return result
 
 
-def apply_slot_result(
-    session: Session, result: SlotResult, code: str | None, detail: str | None
-) -> str | None:
-    """Mirror one coordinator decision into SQL; a repeat writes nothing.
+def mirror(runtime: Runtime, result: SlotResult, correlation_id: str) -> None:
+    """Mirror one Redis decision into SQL in one transaction; a repeat writes nothing.
 
-    Returns the submission SQL had in the slot when Redis, which lost that claim, handed the slot on.
+    When Redis handed on a slot SQL gave another submission, Redis lost that claim (its last writes
+    before a crash or failover): the displaced submission is processed again, to claim anew.
+    """
+    with unit_of_work(runtime.engine) as session:
+        displaced = apply_slot_result(session, result)
+    if displaced is not None:
+        log.warning("Redis lost the claim of submission %s; it claims again", displaced)
+        runtime.dispatcher.process(result.batch_id, displaced, correlation_id)
+
+
+def settle(runtime: Runtime, outcome: ProcessOutcome) -> SlotResult:
+    """Claim a slot for processed content or record a rejection, then mirror it; dispatches nothing."""
+    result = decide(runtime, outcome)
+    mirror(runtime, result, outcome.correlation_id)
+    return result
+
+
+def apply_slot_result(session: Session, result: SlotResult) -> str | None:
+    """Mirror one coordinator decision into SQL; a repeat writes nothing. Returns a displaced submission.
+
+    Excess is one thing everywhere: an arrival after the batch closed that took no slot, whether its
+    upload was valid or not (Redis counts both in `excess`), so SQL records both as EXCESS.
     """
     displaced = None
     if result.essay_id is not None and result.outcome in (Outcome.ASSIGNED, Outcome.FAILED):
@@ -76,24 +93,28 @@ def apply_slot_result(
     elif result.outcome is Outcome.DUPLICATE and result.essay_id is not None:
         record_duplicate(session, result.submission_id, result.essay_id)
     elif result.outcome is Outcome.FAILED:
-        record_failure(
-            session, result.submission_id, result.essay_id, code or PROCESSING_FAILED, detail or ""
-        )
+        code = result.code or PROCESSING_FAILED
+        record_failure(session, result.submission_id, result.essay_id, code, result.detail or "")
     elif result.outcome is Outcome.EXCESS:
-        if code is None:
-            record_excess(session, result.submission_id)
-        else:
-            record_failure(session, result.submission_id, None, code, detail or "")
+        record_excess(session, result.submission_id)
     # PENDING / PENDING_FULL: the batch is not registered in Redis yet; registration replays it.
     return displaced
 
 
 def settle_and_dispatch(runtime: Runtime, outcome: ProcessOutcome) -> None:
-    """Settle one outcome; the one caller that sealed the batch dispatches its completion."""
+    """Settle one outcome; whenever Redis answers that the batch is closed, dispatch its completion.
+
+    Not only the one caller told `sealed`: that answer is given once, and a retry of the sealing call
+    (its SQL mirror failed, or the relay request after it) only replays the claim, so a replay that
+    finds the batch closed dispatches too. Dispatching is safe to repeat (finalizing is a
+    compare-and-set), so it comes first, before anything else that can raise. A late upload that is
+    merely excess dispatches nothing: the sweep re-kicks a batch whose completion went missing.
+    """
     with log_context(
         batch_id=outcome.batch_id, submission_id=outcome.submission_id, correlation_id=outcome.correlation_id
     ):
-        result = settle(runtime, outcome)
-        request_relay(runtime)
-        if result.sealed:
+        result = decide(runtime, outcome)
+        if result.state in CLOSED and (result.sealed or result.replayed):
             runtime.dispatcher.complete(outcome.batch_id)
+        mirror(runtime, result, outcome.correlation_id)
+        request_relay(runtime)

@@ -1,5 +1,6 @@
 """The periodic sweep: expire batches past their deadline, find batches stuck before DONE, and find
 submissions whose processing message was lost (a broker can drop a message a crashed worker had fetched).
+A stuck batch whose keys vanished from Redis is reported (an ERROR log, `els_batches_vanished_total`).
 
 Each batch the coordinator expires is handed out once, ever, so its completion is dispatched right away,
 before any later step can fail. The lock only keeps two sweeps from doing the same work at once; nothing
@@ -16,6 +17,7 @@ from coordinator import now_ms
 from db.session import unit_of_work
 from db.submissions import StaleSubmission, claim_stale_submissions, has_stale_submissions
 from els import metrics
+from els.logs import log_context
 from services.runtime import Runtime
 
 log = logging.getLogger(__name__)
@@ -29,6 +31,7 @@ class SweepResult:
     expired: tuple[str, ...]
     rekicked: tuple[str, ...]
     resubmitted: tuple[StaleSubmission, ...] = ()
+    vanished: tuple[str, ...] = ()  # closed, not DONE, and their keys are gone: reported, not completed
 
     @property
     def to_complete(self) -> tuple[str, ...]:
@@ -54,9 +57,13 @@ def sweep(runtime: Runtime, now: int | None = None) -> SweepResult:
         metrics.EXPIRIES.inc(len(expired))
         stuck_ms = settings.stuck_after_seconds * 1000
         stuck = runtime.coordinator.rekick_stuck(at, stuck_ms, settings.sweep_limit)
-        rekicked = tuple(batch.batch_id for batch in stuck if batch.batch_id not in expired)
+        vanished = tuple(batch.batch_id for batch in stuck if batch.vanished)
+        rekicked = tuple(
+            batch.batch_id for batch in stuck if not batch.vanished and batch.batch_id not in expired
+        )
         _complete(runtime, rekicked)
-        metrics.REKICKS.inc(len(stuck))
+        metrics.REKICKS.inc(len(stuck) - len(vanished))
+        _report_vanished(vanished)
         stale = _claim_stale(runtime, at)
         for submission in stale:
             runtime.dispatcher.process(
@@ -67,15 +74,29 @@ def sweep(runtime: Runtime, now: int | None = None) -> SweepResult:
         log.info(
             "sweep expired %d and re-kicked %d batches, resubmitted %d submissions",
             len(expired),
-            len(stuck),
+            len(stuck) - len(vanished),
             len(stale),
         )
-    return SweepResult(ran=True, expired=expired, rekicked=rekicked, resubmitted=tuple(stale))
+    return SweepResult(
+        ran=True, expired=expired, rekicked=rekicked, resubmitted=tuple(stale), vanished=vanished
+    )
 
 
 def _complete(runtime: Runtime, batch_ids: tuple[str, ...]) -> None:
     for batch_id in batch_ids:
         runtime.dispatcher.complete(batch_id)
+
+
+def _report_vanished(batch_ids: tuple[str, ...]) -> None:
+    # Nothing can finish such a batch (Redis was its only truth); SQL keeps it closed with no report.
+    for batch_id in batch_ids:
+        with log_context(batch_id=batch_id):
+            log.error(
+                "batch %s was closed but never finished, and its Redis keys are gone (evicted or deleted): "
+                "it will get no report",
+                batch_id,
+            )
+    metrics.VANISHED.inc(len(batch_ids))
 
 
 def _claim_stale(runtime: Runtime, at: int) -> list[StaleSubmission]:

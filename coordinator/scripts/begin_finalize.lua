@@ -8,7 +8,8 @@
 -- Invariants: SEALED|EXPIRED -> FINALIZING is a compare-and-set, so one caller acquires. A batch left
 -- FINALIZING longer than the lease (its finalizer died) is taken over with a new token; the old token
 -- can then no longer complete it. Tokens come from a per-shard counter, so they never repeat, not even
--- for a batch id registered again after its keys expired.
+-- for a batch id registered again after its keys expired. The batch's keys carry no TTL while it is
+-- FINALIZING (complete_finalize sets the retention TTL).
 
 local m = redis.call('HMGET', KEYS[1], 'state', 'state_ms')
 local state, now = m[1], ARGV[2]
@@ -27,4 +28,6 @@ end
 local token = tostring(redis.call('INCR', KEYS[3]))
 redis.call('HSET', KEYS[1], 'state', 'finalizing', 'token', token, 'state_ms', now)
 redis.call('ZADD', KEYS[2], now, ARGV[1])
+-- Closing removed every TTL already; a batch closed while keys still carried one gets it removed here.
+els_persist_batch(els_batch_at(KEYS[1], ARGV[1], nil, KEYS[2]))
 return {1, token, 'finalizing', taken_over}

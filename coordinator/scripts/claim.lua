@@ -4,7 +4,8 @@
 -- ARGV[1] batch_id  [2] submission_id  [3] content_hash  [4] payload_json  [5] now_ms
 -- ARGV[6] pending ttl ms  [7] most entries parked per unknown batch
 --
--- Reply: '<outcome>|<essay_id or empty>|<slot or -1>|<sealed 0|1>|<replayed 0|1>|<state or empty>',
+-- Reply: '<outcome>|<essay_id or empty>|<slot or -1>|<sealed 0|1>|<replayed 0|1>|<state or empty>|<code>|
+-- <detail>' (code and detail as first recorded, for a failed slot; empty otherwise; detail may hold '|'),
 -- outcome one of
 --   assigned | duplicate | excess | failed (a replay of a recorded failure) | pending | pending_full
 --
@@ -13,6 +14,7 @@
 -- slot; the batch seals exactly once, and only the claim that consumed the last slot sees sealed 1.
 -- A claim at or after the deadline of a batch still OPEN expires it (as the sweep would) and sees
 -- sealed 1 with state 'expired': it takes no slot, and its caller completes the batch.
+-- Closing (sealed or expired) removes every TTL of the batch's keys: they live until DONE.
 
 local b = els_batch(KEYS, ARGV[1])
 local now = ARGV[5]

@@ -8,8 +8,9 @@
 --
 -- Invariants: OPEN -> EXPIRED happens once per batch, and never to a batch that sealed (the state is
 -- checked and changed in this one step, so the last claim and the sweep cannot both win). The cost is
--- bounded by ARGV[3], whatever the number of open batches. Entries whose batch is gone or no longer
--- OPEN are dropped from the index.
+-- bounded by ARGV[3], whatever the number of open batches (plus one PERSIST per slot of each batch
+-- expired: from now on its keys live until DONE). Entries whose batch is gone or no longer OPEN are
+-- dropped from the index.
 
 local base, now = ARGV[1], ARGV[2]
 local due = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', now, 'LIMIT', 0, tonumber(ARGV[3]))
@@ -19,8 +20,7 @@ for _, batch_id in ipairs(due) do
   local m = redis.call('HMGET', hash, 'state', 'owner', 'expected', 'assigned', 'failed', 'correlation_id')
   redis.call('ZREM', KEYS[1], batch_id)
   if m[1] == 'open' then
-    redis.call('HSET', hash, 'state', 'expired', 'closed_as', 'expired', 'state_ms', now)
-    redis.call('ZADD', KEYS[2], now, batch_id)
+    els_close(els_batch_at(hash, batch_id, KEYS[1], KEYS[2]), 'expired', now)
     local consumed = tonumber(m[4]) + tonumber(m[5])
     local missing = els_slot_range(hash, consumed, tonumber(m[3]) - 1)
     table.insert(reply, {batch_id, m[2], m[3], m[4], m[5], m[6], missing})

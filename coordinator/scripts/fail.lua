@@ -4,12 +4,14 @@
 -- ARGV[1] batch_id  [2] submission_id  [3] failure code  [4] detail  [5] now_ms
 -- ARGV[6] pending ttl ms  [7] most entries parked per unknown batch
 --
--- Reply: '<outcome>|<essay_id or empty>|<slot or -1>|<sealed 0|1>|<replayed 0|1>|<state or empty>',
+-- Reply: '<outcome>|<essay_id or empty>|<slot or -1>|<sealed 0|1>|<replayed 0|1>|<state or empty>|<code>|
+-- <detail>' (code and detail as first recorded, for a failed slot; empty otherwise; detail may hold '|'),
 -- outcome one of
 --   failed | excess | assigned or duplicate (a replay: the first outcome wins) | pending | pending_full
 --
--- Invariants: as claim.lua, the deadline included. A failure counts toward completion exactly like an assignment, names the
--- slot it consumed, and is idempotent per submission.
+-- Invariants: as claim.lua, the deadline and the TTLs included. A failure counts toward completion exactly
+-- like an assignment, names the slot it consumed, and is idempotent per submission: a redelivery replays
+-- the code and detail recorded first, whatever code and detail it brings.
 
 local b = els_batch(KEYS, ARGV[1])
 local now = ARGV[5]

@@ -4,7 +4,7 @@
 -- Every script that works on one batch takes the same KEYS layout (coordinator/keys.py, BatchKeys.layout):
 --   KEYS[1] batch      HASH  everything about the batch, so one HMGET reads and one HSET writes a claim:
 --                              meta fields: id, state, owner, fingerprint, expected, assigned, failed, excess,
---                                duplicates, deadline_ms, created_ms, state_ms, closed_as, token,
+--                                duplicates, deadline_ms, created_ms, state_ms, closed_as, closed_ms, token,
 --                                correlation_id, metadata_json, active_member, owner_member
 --                              'i:<slot index>'    -> essay id (slot i is the i-th slot consumed)
 --                              's:<submission id>' -> '<outcome>|<essay id>|<slot>' (idempotency)
@@ -34,6 +34,16 @@ local function els_essay_key(base, essay_id)
   return base .. ':essay:' .. essay_id
 end
 
+local function els_pending_key(hash)
+  return hash .. ':pending'
+end
+
+-- The batch of a script that was handed only its hash (or only the shard's base): the same shape as
+-- els_batch, for the helpers below. deadlines and stuck are the shard's indexes, when the script has them.
+local function els_batch_at(hash, batch_id, deadlines, stuck)
+  return {id = batch_id, hash = hash, pending = els_pending_key(hash), deadlines = deadlines, stuck = stuck}
+end
+
 -- The essay ids of slots first..last (0-based, inclusive), in slot order.
 local function els_slot_range(hash, first, last)
   local essays = {}
@@ -49,24 +59,52 @@ local function els_slot_range(hash, first, last)
   return essays
 end
 
+-- The shard's key base ('<prefix>:{sNN}') of a batch, from its hash key (els_batch_key in reverse).
+local function els_base(b)
+  return string.sub(b.hash, 1, #b.hash - #(':batch:' .. b.id))
+end
+
+-- Remove every TTL from the batch's keys and its essays' lookup entries: a batch that is not DONE
+-- must never expire (its finalization may be late, its late arrivals still need their batch). The
+-- registration's backstop TTL only bounds a batch that never closes; DONE sets the retention TTL.
+local function els_persist_batch(b)
+  local base = els_base(b)
+  local expected = tonumber(redis.call('HGET', b.hash, 'expected'))
+  for _, essay_id in ipairs(els_slot_range(b.hash, 0, expected - 1)) do
+    redis.call('PERSIST', els_essay_key(base, essay_id))
+  end
+  redis.call('PERSIST', b.hash)
+  redis.call('PERSIST', b.pending)
+end
+
+-- OPEN -> SEALED or EXPIRED: the one place a batch closes (claim, fail, registration's replay and the
+-- expiry sweep all come here). closed_ms keeps the moment for the SQL record and events; state_ms moves
+-- on when finalizing begins.
+local function els_close(b, state, now)
+  redis.call('HSET', b.hash, 'state', state, 'closed_as', state, 'closed_ms', now, 'state_ms', now)
+  redis.call('ZREM', b.deadlines, b.id)
+  redis.call('ZADD', b.stuck, now, b.id)
+  els_persist_batch(b)
+end
+
 -- OPEN -> SEALED once every slot is consumed. '>=' rather than '==': a count that somehow passed the
 -- total still seals instead of leaving the batch open forever. Called only while the batch is OPEN, so
 -- the batch seals exactly once and exactly one caller sees true.
 local function els_seal_if_full(b, expected, consumed, now)
   if consumed >= expected then
-    redis.call('HSET', b.hash, 'state', 'sealed', 'closed_as', 'sealed', 'state_ms', now)
-    redis.call('ZREM', b.deadlines, b.id)
-    redis.call('ZADD', b.stuck, now, b.id)
+    els_close(b, 'sealed', now)
     return true
   end
   return false
 end
 
 -- The reply of claim and fail, one string (cheaper to build, send and parse than an array):
--- '<outcome>|<essay_id or empty>|<slot or -1>|<sealed 0|1>|<replayed 0|1>|<state or empty>'.
-local function els_reply(outcome, essay_id, slot, sealed, replayed, state)
+-- '<outcome>|<essay_id or empty>|<slot or -1>|<sealed 0|1>|<replayed 0|1>|<state or empty>|<code>|<detail>',
+-- code and detail those Redis recorded for a failed slot (empty otherwise); detail is the last part, the
+-- only one that may contain '|'.
+local function els_reply(outcome, essay_id, slot, sealed, replayed, state, code, detail)
   return outcome .. '|' .. (essay_id or '') .. '|' .. (slot or -1) .. '|' .. (sealed and '1' or '0') .. '|'
-    .. (replayed and '1' or '0') .. '|' .. (state or '')
+    .. (replayed and '1' or '0') .. '|' .. (state or '') .. '|' .. (code or '') .. '|' .. (detail or '')
 end
 
 -- Park a claim or failure for a batch that is not registered yet; registration replays it. Idempotent
@@ -85,13 +123,6 @@ local function els_park(b, submission_id, entry, ttl_ms, cap)
   return els_reply('pending', nil, nil, false, false, nil)
 end
 
--- OPEN -> EXPIRED, as expire.lua does it, for a batch whose deadline passed before the sweep came.
-local function els_close_expired(b, now)
-  redis.call('HSET', b.hash, 'state', 'expired', 'closed_as', 'expired', 'state_ms', now)
-  redis.call('ZREM', b.deadlines, b.id)
-  redis.call('ZADD', b.stuck, now, b.id)
-end
-
 -- The one slot-consuming step behind claim, fail and registration's replay of parked entries.
 -- kind is 'claim' (content_hash, payload) or 'fail' (code, detail); m is what els_take_fields
 -- read (state, expected, assigned, failed, the submission's record, the content's holder, deadline).
@@ -104,11 +135,16 @@ local function els_take(b, m, kind, submission_id, content_hash, payload, code, 
   local sub_field = 's:' .. submission_id
   if recorded then
     local outcome, essay_id, slot = string.match(recorded, '^([^|]*)|([^|]*)|(-?%d+)$')
-    return els_reply(outcome, essay_id, tonumber(slot), false, true, state)
+    local code, detail
+    if outcome == 'failed' then -- the code and detail of the first failure, whatever this attempt says
+      local record = redis.call('HGET', b.hash, 'e:' .. essay_id)
+      code, detail = string.match(record, '^[^|]*|[^|]*|[^|]*|[^|]*|([^|]*)|(.*)$')
+    end
+    return els_reply(outcome, essay_id, tonumber(slot), false, true, state, code, detail)
   end
   local closed = false
   if state == 'open' and tonumber(m[7]) <= tonumber(now) then
-    els_close_expired(b, now)
+    els_close(b, 'expired', now)
     state, closed = 'expired', true
   end
   if kind == 'claim' and holder then
@@ -140,7 +176,7 @@ local function els_take(b, m, kind, submission_id, content_hash, payload, code, 
       'e:' .. essay_id, record_prefix .. code .. '|' .. detail)
   end
   local sealed = els_seal_if_full(b, expected, assigned + failed, now)
-  return els_reply(outcome, essay_id, slot, sealed, false, sealed and 'sealed' or 'open')
+  return els_reply(outcome, essay_id, slot, sealed, false, sealed and 'sealed' or 'open', code, detail)
 end
 
 -- Read what els_take needs in one HMGET; nil when the batch does not exist.

@@ -15,7 +15,8 @@
 -- Invariants: a batch is created once and its slots never change; a replayed registration changes
 -- nothing; every parked claim and failure is replayed in arrival order in the same step that creates
 -- the batch (no window in which a new arrival could be parked and never replayed); `sealed` is 1 only
--- for the call whose replay filled the last slot; every key written carries the backstop TTL.
+-- for the call whose replay filled the last slot; every key written carries the backstop TTL while the
+-- batch is OPEN (a batch the replay closed keeps none, as after any close).
 
 local b = els_batch(KEYS, ARGV[1])
 local existing = redis.call('HMGET', b.hash, 'fingerprint', 'state')
@@ -72,5 +73,8 @@ for _, e in ipairs(entries) do
 end
 redis.call('DEL', b.pending)
 
-els_expire_batch(b, ARGV[11], ttl)
-return {'created', redis.call('HGET', b.hash, 'state'), sealed and 1 or 0, #entries}
+local state = redis.call('HGET', b.hash, 'state')
+if state == 'open' then
+  els_expire_batch(b, ARGV[11], ttl)
+end -- else a replay closed it, and closing removed every TTL: a closed batch lives until DONE
+return {'created', state, sealed and 1 or 0, #entries}

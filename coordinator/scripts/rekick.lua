@@ -4,10 +4,12 @@
 -- ARGV[1] shard key base  [2] now_ms  [3] cutoff ms (state changed before it)  [4] most entries
 --
 -- Reply: {scanned, batch_id, state, batch_id, state, ...}; scanned < ARGV[4] means nothing more is due.
+--   state '' = the batch's hash is gone (evicted, deleted by hand): handed out once so it is reported.
 --
 -- Invariants: each batch handed out has its score bumped to now in the same step, so two concurrent
 -- sweeps never re-kick the same batch twice in one period. Cost bounded by ARGV[4]. Entries whose batch
--- is gone or in another state are dropped from the index.
+-- is in another state (DONE, or OPEN under a later registration of the id) are dropped from the index;
+-- an entry whose batch is gone is dropped too, and handed out as vanished in the same step.
 
 local base, now = ARGV[1], ARGV[2]
 local due = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', '(' .. ARGV[3], 'LIMIT', 0, tonumber(ARGV[4]))
@@ -20,6 +22,10 @@ for _, batch_id in ipairs(due) do
     table.insert(reply, state)
   else
     redis.call('ZREM', KEYS[1], batch_id)
+    if not state then -- closed and never DONE, yet its keys are gone: reported once, never forgotten
+      table.insert(reply, batch_id)
+      table.insert(reply, '')
+    end
   end
 end
 return reply

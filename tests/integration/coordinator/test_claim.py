@@ -106,6 +106,18 @@ def test_redelivered_failure_replays_the_same_result(coordinator: Coordinator) -
     assert status is not None and status.failed == 1
 
 
+def test_a_failure_reports_the_code_and_detail_redis_recorded_first(coordinator: Coordinator) -> None:
+    register(coordinator, "b1", 3)
+    first = coordinator.fail("b1", "s1", "PDF_TIMEOUT", "gave up | after 10 s", NOW)
+    again = coordinator.fail("b1", "s1", "PROCESSING_FAILED", "", NOW)
+    claimed = coordinator.claim("b1", "s1", "h1", "{}", NOW)
+    for result in (first, again, claimed):
+        assert result.outcome is Outcome.FAILED
+        assert (result.code, result.detail) == ("PDF_TIMEOUT", "gave up | after 10 s")
+    assigned = coordinator.claim("b1", "s2", "h2", "{}", NOW)
+    assert (assigned.code, assigned.detail) == (None, None)
+
+
 def test_first_outcome_of_a_submission_wins(coordinator: Coordinator) -> None:
     register(coordinator, "b1", 3)
     coordinator.claim("b1", "claimed-first", "h1", "{}", NOW)

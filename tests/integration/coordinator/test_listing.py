@@ -101,3 +101,18 @@ def test_status_reports_metadata_and_missing_slots(coordinator: Coordinator) -> 
     assert status.metadata_json == '{"course": "EN-101"}'
     assert status.missing_essay_ids == ("b1-002", "b1-003")
     assert status.closed_as is None
+
+
+def test_status_keeps_the_close_time_after_finalizing_begins(coordinator: Coordinator) -> None:
+    register(coordinator, "b1", 1)
+    coordinator.claim("b1", "s1", "h1", "{}", NOW + 5)
+    coordinator.begin_finalize("b1", NOW + 9, 60_000)
+    status = coordinator.status("b1")
+    assert status is not None and (status.closed_ms, status.state_changed_ms) == (NOW + 5, NOW + 9)
+    register(coordinator, "b2", 1, deadline_ms=NOW + 10)
+    coordinator.expire_due(NOW + 11, 10)
+    expired = coordinator.status("b2")
+    assert expired is not None and expired.closed_ms == NOW + 11
+    register(coordinator, "b3", 1)
+    still_open = coordinator.status("b3")
+    assert still_open is not None and still_open.closed_ms is None

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from coordinator import BatchState, Coordinator
+import redis
+
+from coordinator import BatchState, Coordinator, StuckBatch
 from tests.integration.coordinator.support import NOW, register
 
 STUCK = 300_000
@@ -53,3 +55,14 @@ def test_rekick_honours_its_limit_across_shards(coordinator: Coordinator) -> Non
     third = coordinator.rekick_stuck(later, STUCK, 5)
     assert (len(first), len(second), len(third)) == (5, 5, 2)
     assert len({s.batch_id for s in first + second + third}) == 12
+
+
+def test_a_stuck_batch_whose_keys_vanished_is_reported_once(
+    coordinator: Coordinator, redis_client: redis.Redis
+) -> None:
+    register(coordinator, "b1", 1)
+    coordinator.claim("b1", "s1", "h1", "{}", NOW)
+    redis_client.delete(coordinator.config.keys.batch("b1").hash)  # evicted, or deleted by hand
+    later = NOW + STUCK + 1
+    assert coordinator.rekick_stuck(later, STUCK, 10) == [StuckBatch("b1", None, vanished=True)]
+    assert coordinator.rekick_stuck(later + STUCK + 1, STUCK, 10) == []  # reported, then dropped

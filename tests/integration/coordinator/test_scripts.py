@@ -23,10 +23,18 @@ def test_lua_derives_the_same_key_names_as_python(
 ) -> None:
     shard = coordinator.config.keys.batch("b-7").shard
     probe = script_source(ScriptName.STATUS).split("-- Entry script follows.")[0] + (
-        "\nreturn {els_batch_key(ARGV[1], ARGV[2]), els_essay_key(ARGV[1], ARGV[3])}"
+        "\nlocal hash = els_batch_key(ARGV[1], ARGV[2])"
+        "\nreturn {hash, els_essay_key(ARGV[1], ARGV[3]), els_pending_key(hash),"
+        " els_base(els_batch_at(hash, ARGV[2]))}"
     )
     reply = redis_client.eval(probe, 0, shard.base, "b-7", "e-9")
-    assert reply == [shard.batch("b-7").hash.encode(), shard.essay("e-9").encode()]
+    batch = shard.batch("b-7")
+    assert reply == [
+        batch.hash.encode(),
+        shard.essay("e-9").encode(),
+        batch.pending.encode(),
+        shard.base.encode(),
+    ]
 
 
 def test_every_entry_script_starts_with_the_shared_library() -> None:

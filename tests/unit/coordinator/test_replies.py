@@ -11,7 +11,7 @@ from els.errors import UnexpectedReplyError
 
 
 def test_a_slot_reply_parses_into_its_fields() -> None:
-    result = parse_slot(b"assigned|b1-002|1|1|0|sealed", "b1", "s1")
+    result = parse_slot(b"assigned|b1-002|1|1|0|sealed||", "b1", "s1")
     assert (result.outcome, result.essay_id, result.slot, result.sealed, result.replayed) == (
         Outcome.ASSIGNED,
         "b1-002",
@@ -19,15 +19,21 @@ def test_a_slot_reply_parses_into_its_fields() -> None:
         True,
         False,
     )
+    assert (result.code, result.detail) == (None, None)
+
+
+def test_a_failed_slot_reply_carries_its_code_and_a_detail_that_may_hold_the_separator() -> None:
+    result = parse_slot(b"failed|b1-001|0|0|1|open|PDF_TIMEOUT|took | too long", "b1", "s1")
+    assert (result.outcome, result.code, result.detail) == (Outcome.FAILED, "PDF_TIMEOUT", "took | too long")
 
 
 @pytest.mark.parametrize(
     "reply",
     [
-        b"assigned|b1|1|1|0",
-        b"won|b1|1|1|0|open",
-        b"assigned|b1|x|1|0|open",
-        b"assigned|b1|1|2|0|open",
+        b"assigned|b1|1|1|0|open",
+        b"won|b1|1|1|0|open||",
+        b"assigned|b1|x|1|0|open||",
+        b"assigned|b1|1|2|0|open||",
         7,
         None,
     ],

@@ -28,9 +28,6 @@ class Dispatcher(Protocol):
     def relay(self) -> None:
         """Publish the outbox soon."""
 
-    def waiting_messages(self) -> int:
-        """Messages waiting in ELS's queue on the broker."""
-
     def ping(self) -> None:
         """Reach the broker, or raise."""
 

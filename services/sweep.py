@@ -43,9 +43,7 @@ def sweep(runtime: Runtime, now: int | None = None) -> SweepResult:
     """One bounded sweep, dispatching what it finds; skipped when another sweep holds the lock.
 
     A submission still unsettled after both `stuck_after_seconds` and the broker's visibility timeout
-    (after which the broker itself would have redelivered it) is processed again, if no message waits
-    in the queue (asked only when such a submission exists): behind a backlog an untouched submission
-    is most likely still queued, and sending it again would only grow the backlog.
+    (after which the broker itself would have redelivered it) is processed again.
     """
     settings = runtime.settings
     with runtime.coordinator.sweep_lock(max(60.0, settings.sweep_interval_seconds * 2)) as acquired:
@@ -100,14 +98,16 @@ def _report_vanished(batch_ids: tuple[str, ...]) -> None:
 
 
 def _claim_stale(runtime: Runtime, at: int) -> list[StaleSubmission]:
-    # A read first: most sweeps find nothing stale and need neither the write lock nor the broker.
+    # On age alone, whatever waits in the queue: a submission received before its deadline must not turn
+    # excess because a lost message waited for a backlog to drain. A copy of one still queued costs a
+    # cheap replay later (processing and settling are idempotent), and its clock restarts here, so it is
+    # sent again at most once per `max(stuck_after, visibility_timeout)`.
     settings = runtime.settings
     untouched_since = _utc(at - max(settings.stuck_after_seconds, settings.visibility_timeout) * 1000)
+    # A read first: most sweeps find nothing stale and need no write lock.
     with unit_of_work(runtime.engine, read_only=True) as session:
         if not has_stale_submissions(session, untouched_since):
             return []
-    if runtime.dispatcher.waiting_messages() > 0:
-        return []
     with unit_of_work(runtime.engine) as session:
         return claim_stale_submissions(session, untouched_since, settings.sweep_limit, at=_utc(at))
 

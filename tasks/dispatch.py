@@ -9,11 +9,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from amqp.channel import Channel as AmqpChannel
 from celery import Celery, chord
-from kombu.transport.virtual import Channel as VirtualChannel
 
-from els.errors import ConfigurationError
 from tasks import pipeline
 from tasks.relay import relay_outbox_task
 
@@ -64,20 +61,6 @@ class CeleryDispatcher:
     def relay(self) -> None:
         """Publish `relay_outbox`."""
         self.app.tasks[relay_outbox_task.name].apply_async()
-
-    def waiting_messages(self) -> int:
-        """Messages waiting in the ELS queue on the broker (0 when the queue was never declared)."""
-        with self.app.connection_for_read() as connection:
-            channel = connection.default_channel
-            if not isinstance(channel, VirtualChannel | AmqpChannel):
-                raise ConfigurationError(
-                    f"cannot count the messages of a {type(channel).__name__} broker channel"
-                )
-            try:
-                declared = channel.queue_declare(queue=self.queue, passive=True)
-            except connection.channel_errors:
-                return 0
-        return declared[1] if declared is not None else 0
 
     def ping(self) -> None:
         """Connect to the broker once, or raise."""

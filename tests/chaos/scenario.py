@@ -3,7 +3,8 @@
 The workload mixes unique essays (txt, docx, pdf), exact re-uploads of the same text, invalid files and
 more essays than slots; a few batches get too few uploads and a short deadline, so the sweep expires them.
 With `faults`, a few batches also get uploads whose processing raises or kills its worker child (the
-worker must run `tests.support.faulty_worker`); each must end FAILED with its code.
+worker must run `tests.support.faulty_worker`); each must end FAILED with its code, or EXCESS when its
+failure was settled after its batch had closed (a late failure is excess, like any late arrival).
 The checks at the end hold whatever order the uploads were processed in and however often work was
 redelivered: nothing lost, no slot taken twice, one report and one completion event per batch, SQL equal
 to Redis, nothing left for the next sweep.
@@ -246,6 +247,7 @@ class EndState:
     completion_events: int = 0
     completion_messages: int = 0
     faults_failed: int = 0
+    faults_late: int = 0
 
     def as_dict(self) -> dict[str, int]:
         """The figures, for the run's JSON summary."""
@@ -271,8 +273,14 @@ def check_end_state(
             Submission.essay_id,
             Submission.filename,
             Submission.error_code,
+            Submission.updated_at,
         )
         rows = session.execute(select(*columns).where(Submission.batch_id.in_(batch_ids))).all()
+        closed_at = dict(
+            session.execute(
+                select(Batch.batch_id, Batch.closed_at).where(Batch.batch_id.in_(batch_ids))
+            ).tuples()
+        )
         batches = {
             row.batch_id: (row.state, row.report)
             for row in session.execute(
@@ -298,8 +306,12 @@ def check_end_state(
     for row in rows:
         for prefix, (state, code) in FAULT_ENDS.items():
             if row.filename.startswith(prefix):
+                closed = closed_at.get(row.batch_id)
                 if (row.state, row.error_code) == (state, code):
                     end.faults_failed += 1
+                elif row.state == SubmissionState.EXCESS and closed is not None and row.updated_at >= closed:
+                    # Its failure was settled after the batch had closed: excess, like any late arrival.
+                    end.faults_late += 1
                 else:
                     problems.append(f"{row.filename}: {row.state} {row.error_code}, expected {state} {code}")
     by_batch: dict[str, Counter[str]] = {batch_id: Counter() for batch_id in workload.expected}

@@ -29,7 +29,7 @@ def runtime(worker_settings: Settings, key_prefix: str, redis_client: redis.Redi
     previous.set_current()  # creating an app makes it current in this thread; later tests need theirs
     yield built
     built.close()
-    redis_client.delete(settings.queue)
+    redis_client.delete(settings.queue, settings.celery_control_queue)
 
 
 @pytest.fixture

@@ -43,9 +43,14 @@ def rejected(batch_id: str, submission_id: str, code: str, detail: str) -> Proce
 
 
 def queued_tasks(redis_client: redis.Redis, runtime: Runtime) -> list[tuple[str, str]]:
-    """(task name, task id) of every message waiting in the runtime's queue, oldest first."""
-    messages = redis_client.lrange(runtime.settings.queue, 0, -1)
-    headers = [json.loads(message)["headers"] for message in reversed(messages)]
+    """(task name, task id) of every message waiting in the runtime's two queues, oldest first per queue."""
+    settings = runtime.settings
+    messages = [
+        message
+        for queue in (settings.queue, settings.celery_control_queue)
+        for message in reversed(redis_client.lrange(queue, 0, -1))
+    ]
+    headers = [json.loads(message)["headers"] for message in messages]
     return [(str(header["task"]), str(header["id"])) for header in headers]
 
 

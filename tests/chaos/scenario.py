@@ -276,11 +276,12 @@ def check_end_state(
             Submission.updated_at,
         )
         rows = session.execute(select(*columns).where(Submission.batch_id.in_(batch_ids))).all()
-        closed_at = dict(
-            session.execute(
+        closed_at = {
+            row.batch_id: row.closed_at
+            for row in session.execute(
                 select(Batch.batch_id, Batch.closed_at).where(Batch.batch_id.in_(batch_ids))
-            ).tuples()
-        )
+            )
+        }
         batches = {
             row.batch_id: (row.state, row.report)
             for row in session.execute(

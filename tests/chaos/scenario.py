@@ -277,9 +277,9 @@ def check_end_state(
         )
         rows = session.execute(select(*columns).where(Submission.batch_id.in_(batch_ids))).all()
         closed_at = dict(
-            session.execute(
-                select(Batch.batch_id, Batch.closed_at).where(Batch.batch_id.in_(batch_ids))
-            ).tuples()
+            session.execute(select(Batch.batch_id, Batch.closed_at).where(Batch.batch_id.in_(batch_ids)))
+            .tuples()
+            .all()  # a Result has keys(), so dict() would take it for a mapping
         )
         batches = {
             row.batch_id: (row.state, row.report)

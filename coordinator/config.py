@@ -15,6 +15,7 @@ class CoordinatorConfig:
     keys: KeySpace
     retention_ms: int
     pending_ttl_ms: int
+    late_grace_ms: int  # how long past its deadline a batch waits for uploads received in time
     pending_cap: int  # most claims/failures parked per unregistered batch
     max_expected_essays: int
     max_deadline_seconds: int
@@ -26,6 +27,7 @@ def config_from_settings(settings: Settings) -> CoordinatorConfig:
         keys=KeySpace(prefix=settings.key_prefix, shards=settings.shards),
         retention_ms=settings.retention_seconds * 1000,
         pending_ttl_ms=settings.pending_ttl_seconds * 1000,
+        late_grace_ms=settings.late_grace_seconds * 1000,
         # Room for every slot plus as many duplicate uploads; redeliveries are not counted twice.
         pending_cap=2 * settings.max_expected_essays,
         max_expected_essays=settings.max_expected_essays,

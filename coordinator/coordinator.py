@@ -33,6 +33,7 @@ from coordinator.model import (
     BatchSummary,
     ExpiredBatch,
     FinalizeTicket,
+    ReceiveResult,
     RegisterResult,
     SlotResult,
     StuckBatch,
@@ -42,6 +43,7 @@ from coordinator.replies import (
     RegisterRefusal,
     parse_expired,
     parse_list,
+    parse_receive,
     parse_register,
     parse_rekick,
     parse_slot,
@@ -147,6 +149,20 @@ class Coordinator:
             )
         return result
 
+    def receive(self, batch_id: str, submission_id: str, now_ms: int) -> ReceiveResult:
+        """receive.lua: record that an upload reached its OPEN batch before the deadline, or why not.
+
+        A deadline is judged here, at receipt: a received upload takes the next slot while the batch is
+        OPEN, however late its processing finishes, and the sweep holds the batch's expiry for it (within
+        the late grace). A repeat for the same submission changes nothing and answers as the first call.
+        """
+        check.check_id("batch_id", batch_id)
+        check.check_id("submission_id", submission_id)
+        reply = self._run(
+            ScriptName.RECEIVE, (self.config.keys.batch(batch_id).hash,), (submission_id, now_ms)
+        )
+        return parse_receive(reply, batch_id, submission_id)
+
     def claim(
         self, batch_id: str, submission_id: str, content_hash: str, payload_json: str, now_ms: int
     ) -> SlotResult:
@@ -233,17 +249,26 @@ class Coordinator:
         return [keys.shard((start + offset) % keys.shards) for offset in range(keys.shards)]
 
     def expire_due(self, now_ms: int, limit: int) -> list[ExpiredBatch]:
-        """expire.lua per shard: OPEN -> EXPIRED for at most `limit` batches due at `now_ms`, each once."""
+        """expire.lua per shard: OPEN -> EXPIRED for at most `limit` batches due at `now_ms`, each once.
+
+        A due batch still waiting for uploads received in time is held (within the late grace): it stays
+        in the index, and the walk skips past it, so a shard of held batches cannot stall the walk.
+        """
         check.check_positive("limit", limit)
+        grace_ms = self.config.late_grace_ms
         expired: list[ExpiredBatch] = []
         for shard in self._rotation(now_ms):
+            held = 0  # held entries stay first among the shard's due entries: later calls skip them
             while len(expired) < limit:
                 asked = limit - len(expired)
                 reply = self._run(
-                    ScriptName.EXPIRE, (shard.deadlines, shard.stuck), (shard.base, now_ms, asked)
+                    ScriptName.EXPIRE,
+                    (shard.deadlines, shard.stuck),
+                    (shard.base, now_ms, asked, grace_ms, held),
                 )
-                scanned, batches = parse_expired(reply)
+                scanned, newly_held, batches = parse_expired(reply)
                 expired.extend(batches)
+                held += newly_held
                 if scanned < asked:
                     break
             if len(expired) >= limit:

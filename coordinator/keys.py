@@ -5,7 +5,9 @@ the shard's indexes carry the same hash tag `{sNN}`, so each script touches one 
 Cluster) while the indexes are spread over `shards` keys instead of one hot key.
 
     <prefix>:{sNN}:batch:<batch_id>           HASH  the batch: meta fields, i:<slot> -> essay id,
-                                                    s:<submission> -> outcome, h:<content hash> -> essay id,
+                                                    s:<submission> -> outcome, r:<submission> -> receipt,
+                                                    inflight -> receipts not settled,
+                                                    h:<content hash> -> essay id,
                                                     e:<essay id> -> slot record (see scripts/lib.lua)
     <prefix>:{sNN}:batch:<batch_id>:pending   HASH  submission id -> claim/failure parked before registration
     <prefix>:{sNN}:essay:<essay_id>           STR   "<batch_id>/<owner>/<created_ms>" (essay lookup)

@@ -10,6 +10,7 @@ class ScriptName(StrEnum):
     """The entry scripts under coordinator/scripts/ (each is lib.lua + `<name>.lua`)."""
 
     REGISTER = "register"
+    RECEIVE = "receive"
     CLAIM = "claim"
     FAIL = "fail"
     EXPIRE = "expire"

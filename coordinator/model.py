@@ -19,6 +19,24 @@ class RegisterResult:
 
 
 @dataclass(frozen=True, slots=True)
+class ReceiveResult:
+    """The answer to `receive`: whether the upload was received in time and keeps a right to a slot.
+
+    `refusal` says why not: `unknown` (no such batch), `closed` (`state` says what it is) or `late` (the
+    deadline has passed). `replayed`: the receipt was recorded by an earlier call, and nothing changed.
+    """
+
+    batch_id: str
+    submission_id: str
+    received: bool
+    replayed: bool
+    refusal: str | None
+    state: BatchState | None
+    deadline_ms: int | None
+    received_ms: int | None
+
+
+@dataclass(frozen=True, slots=True)
 class SlotResult:
     """The result of `claim` or `fail`.
 

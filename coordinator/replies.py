@@ -10,6 +10,7 @@ from coordinator.model import (
     BatchSummary,
     ExpiredBatch,
     FinalizeTicket,
+    ReceiveResult,
     RegisterResult,
     SlotRecord,
     SlotResult,
@@ -81,6 +82,27 @@ def parse_register(raw: object, batch_id: str) -> RegisterResult | RegisterRefus
     raise UnexpectedReplyError(f"unknown register reply {word!r}")
 
 
+_REFUSALS = ("unknown", "closed", "late")
+
+
+def parse_receive(raw: object, batch_id: str, submission_id: str) -> ReceiveResult:
+    """The reply of receive.lua: {word, state, deadline_ms, received_ms, replayed}."""
+    kind, state, deadline, received_ms, replayed = narrow.array(raw, 5)
+    word = narrow.text(kind)
+    if word != "received" and word not in _REFUSALS:
+        raise UnexpectedReplyError(f"unknown receive reply {word!r}")
+    return ReceiveResult(
+        batch_id=batch_id,
+        submission_id=submission_id,
+        received=word == "received",
+        replayed=narrow.flag(replayed),
+        refusal=None if word == "received" else word,
+        state=_optional_state(state),
+        deadline_ms=_optional_number(deadline),
+        received_ms=_optional_number(received_ms),
+    )
+
+
 def parse_slot(raw: object, batch_id: str, submission_id: str) -> SlotResult:
     """The reply of claim.lua and fail.lua.
 
@@ -108,13 +130,13 @@ def parse_slot(raw: object, batch_id: str, submission_id: str) -> SlotResult:
     )
 
 
-def parse_expired(raw: object) -> tuple[int, list[ExpiredBatch]]:
-    """The reply of expire.lua: how many index entries were scanned, and the batches expired."""
+def parse_expired(raw: object) -> tuple[int, int, list[ExpiredBatch]]:
+    """The reply of expire.lua: index entries scanned, how many of them were held, the batches expired."""
     items = narrow.array(raw)
-    if not items:
-        raise UnexpectedReplyError("empty expire reply")
+    if len(items) < 2:
+        raise UnexpectedReplyError("malformed expire reply")
     expired = []
-    for item in items[1:]:
+    for item in items[2:]:
         batch_id, owner, expected, assigned, failed, correlation_id, missing = narrow.array(item, 7)
         expired.append(
             ExpiredBatch(
@@ -127,7 +149,7 @@ def parse_expired(raw: object) -> tuple[int, list[ExpiredBatch]]:
                 missing_essay_ids=narrow.texts(missing),
             )
         )
-    return narrow.integer(items[0]), expired
+    return narrow.integer(items[0]), narrow.integer(items[1]), expired
 
 
 def parse_rekick(raw: object) -> tuple[int, list[StuckBatch]]:

@@ -84,6 +84,16 @@ class Settings(BaseSettings):
     stuck_after_seconds: int = Field(
         300, ge=1, description="A batch sealed or finalizing longer than this is re-kicked by the sweep."
     )
+    late_grace_seconds: int = Field(
+        3900,
+        ge=0,
+        description=(
+            "How long past its deadline the sweep keeps a batch OPEN while uploads received before the "
+            "deadline are still being processed, so ELS's own delay never makes them excess. The default "
+            "is the default visibility timeout plus the default stuck-after, so a lost message the sweep "
+            "resubmits still lands; after the grace the batch expires and counts what arrived."
+        ),
+    )
 
     # Events.
     events_exchange: str = Field("els.events", description="kombu topic exchange events are published to.")

@@ -4,12 +4,15 @@ Registration lives in `services/registration.py` and is re-exported here, so int
 door the entry points use.
 
 Submission looks the idempotency keys up first: a replay answers what is stored, whatever the
-batch's state; only new uploads need an OPEN batch. A new upload is stored (idempotent by its key)
-and then enqueued; a replay still RECEIVED is enqueued again, since processing is idempotent.
+batch's state; only new uploads need an OPEN batch. A new upload is received in Redis first (the
+deadline is judged there, at receipt: an upload received in time keeps its right to a slot however long
+its processing waits), then stored (idempotent by its key) and enqueued; a replay still RECEIVED is
+enqueued again, since processing is idempotent.
 """
 
 from __future__ import annotations
 
+import hashlib
 import re
 import uuid
 from collections.abc import Sequence
@@ -18,7 +21,7 @@ from datetime import UTC, datetime
 
 from sqlalchemy import Engine
 
-from coordinator import BatchState
+from coordinator import BatchState, ReceiveResult, now_ms
 from db.batches import load_batch
 from db.session import unit_of_work
 from db.submissions import NewSubmission, StoredSubmission, find_by_idempotency_key, store_submission
@@ -85,16 +88,43 @@ def check_batch_owner(runtime: Runtime, owner: str, batch_id: str) -> None:
 
 @outage_as_not_ready
 def check_open_batch(runtime: Runtime, owner: str, batch_id: str) -> None:
-    """Raise NotFoundError unless the batch is the owner's, BatchNotOpenError unless it is OPEN."""
+    """Raise NotFoundError unless the batch is the owner's, BatchNotOpenError unless it is OPEN and in time.
+
+    A batch stays OPEN past its deadline while uploads received in time are processed, so the deadline
+    is checked too; the receipt of each new upload (`submit_essays`) is the check that counts.
+    """
     check_plain_id("batch_id", batch_id)
     status = runtime.coordinator.status(batch_id)
     if status is None or status.owner != owner:
         raise NotFoundError(f"batch {batch_id} not found", details={"batch_id": batch_id})
     if status.state is not BatchState.OPEN:
-        raise BatchNotOpenError(
-            f"batch {batch_id} is {status.state.value} and takes no more essays",
-            details={"batch_id": batch_id, "state": status.state.value},
-        )
+        raise _closed(batch_id, status.state)
+    if now_ms() >= status.deadline_ms:
+        raise _late(batch_id)
+
+
+def _closed(batch_id: str, state: BatchState) -> BatchNotOpenError:
+    return BatchNotOpenError(
+        f"batch {batch_id} is {state.value} and takes no more essays",
+        details={"batch_id": batch_id, "state": state.value},
+    )
+
+
+def _late(batch_id: str) -> BatchNotOpenError:
+    return BatchNotOpenError(
+        f"the deadline of batch {batch_id} has passed and it takes no more essays",
+        details={"batch_id": batch_id, "state": BatchState.OPEN.value, "reason": "deadline_passed"},
+    )
+
+
+def _refused(receipt: ReceiveResult) -> NotFoundError | BatchNotOpenError:
+    """The error for an upload its batch did not receive."""
+    batch_id = receipt.batch_id
+    if receipt.refusal == "late":
+        return _late(batch_id)
+    if receipt.refusal == "closed" and receipt.state is not None:
+        return _closed(batch_id, receipt.state)
+    return NotFoundError(f"batch {batch_id} not found", details={"batch_id": batch_id})
 
 
 def check_upload(settings: Settings, upload: Upload) -> str:
@@ -137,7 +167,9 @@ def submit_essays(
 ) -> list[AcceptedSubmission]:
     """Check every upload, answer replayed keys from what is stored, then store and enqueue the new ones.
 
-    A refused upload stores nothing; a replay needs only the owner's batch, a new upload an OPEN one.
+    A refused upload stores nothing; a replay needs only the owner's batch, a new upload an OPEN one
+    whose deadline has not passed: each new upload is received in Redis (the moment its deadline is
+    judged) before anything of the request is stored.
     """
     check_batch_owner(runtime, owner, batch_id)
     if not uploads:
@@ -146,19 +178,34 @@ def submit_essays(
     media_types = [check_upload(runtime.settings, upload) for upload in files]
     keys = [file_idempotency_key(idempotency_key, index) for index in range(len(files))]
     replays = _stored_replays(runtime.engine, batch_id, keys, files)
-    if len(replays) < len(files):
+    new_uploads = {
+        index: _new_submission(batch_id, upload, media_type, key, correlation_id)
+        for index, (upload, media_type, key) in enumerate(zip(files, media_types, keys, strict=True))
+        if index not in replays
+    }
+    if new_uploads:
         check_open_batch(runtime, owner, batch_id)
+        _receive(runtime, batch_id, [new.submission_id for new in new_uploads.values()])
     accepted: list[AcceptedSubmission] = []
-    for index, (upload, media_type, key) in enumerate(zip(files, media_types, keys, strict=True)):
+    for index in range(len(files)):
         stored = replays.get(index)
         if stored is None:
-            stored = _store_upload(
-                runtime.engine, _new_submission(batch_id, upload, media_type, key, correlation_id)
-            )
+            stored = _store_upload(runtime.engine, new_uploads[index])
         if stored.created or stored.state is SubmissionState.RECEIVED:
             runtime.dispatcher.process(batch_id, stored.submission_id, correlation_id)
         accepted.append(AcceptedSubmission(stored.submission_id, stored.filename, stored.created))
     return accepted
+
+
+def _receive(runtime: Runtime, batch_id: str, submission_ids: Sequence[str]) -> None:
+    # One instant for the whole request, so its files are all in time or all late. Should the batch
+    # close between two receipts (it filled), the receipts already taken only count a batch that is
+    # closed anyway; a receipt whose upload is never stored holds the batch's expiry to the late grace.
+    at = now_ms()
+    for submission_id in submission_ids:
+        receipt = runtime.coordinator.receive(batch_id, submission_id, at)
+        if not receipt.received:
+            raise _refused(receipt)
 
 
 def _stored_replays(
@@ -178,7 +225,7 @@ def _new_submission(
     batch_id: str, upload: Upload, media_type: str, key: str | None, correlation_id: str
 ) -> NewSubmission:
     return NewSubmission(
-        submission_id=f"s-{uuid.uuid4().hex}",
+        submission_id=_submission_id(batch_id, key),
         batch_id=batch_id,
         idempotency_key=key,
         filename=upload.filename,
@@ -187,6 +234,15 @@ def _new_submission(
         correlation_id=correlation_id,
         received_at=datetime.now(UTC),
     )
+
+
+def _submission_id(batch_id: str, key: str | None) -> str:
+    # Keyed uploads get an id derived from their key, so a retry after a failure between the receipt and
+    # the store (or a request racing its own retry) reuses the receipt instead of taking a second one.
+    if key is None:
+        return f"s-{uuid.uuid4().hex}"
+    digest = hashlib.sha256(batch_id.encode() + b"\x00" + key.encode()).hexdigest()
+    return f"s-{digest[:32]}"
 
 
 def _store_upload(engine: Engine, new: NewSubmission) -> StoredSubmission:

@@ -12,8 +12,10 @@
 -- Invariants: one submission gets one outcome forever (a redelivery replays it, with sealed 0); one
 -- content hash holds at most one slot; slots are consumed in order; a batch that is not OPEN takes no
 -- slot; the batch seals exactly once, and only the claim that consumed the last slot sees sealed 1.
--- A claim at or after the deadline of a batch still OPEN expires it (as the sweep would) and sees
--- sealed 1 with state 'expired': it takes no slot, and its caller completes the batch.
+-- A deadline is judged at receipt (receive.lua): a submission received in time settles its receipt once
+-- and takes the next slot while the batch is OPEN, whatever the clock. One never received in time, at
+-- or after the deadline, takes no slot (excess or duplicate); with no receipt in flight it also expires
+-- the batch (as the sweep would) and sees sealed 1 with state 'expired', and its caller completes it.
 -- Closing (sealed or expired) removes every TTL of the batch's keys: they live until DONE.
 
 local b = els_batch(KEYS, ARGV[1])

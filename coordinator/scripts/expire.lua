@@ -1,29 +1,39 @@
 -- expire.lua: move the OPEN batches of one shard whose deadline has passed to EXPIRED.
 --
 -- KEYS[1] the shard's deadlines index   KEYS[2] the shard's stuck index
--- ARGV[1] shard key base  [2] now_ms  [3] most entries to look at
+-- ARGV[1] shard key base  [2] now_ms  [3] most entries to look at  [4] late grace ms
+-- ARGV[5] due entries to skip (those an earlier call of the same walk held)
 --
--- Reply: {scanned, {batch_id, owner, expected, assigned, failed, correlation_id, {missing essay ids}}, ...}
---   scanned < ARGV[3] means the shard has nothing more due.
+-- Reply: {scanned, held, {batch_id, owner, expected, assigned, failed, correlation_id, {missing essay ids}},
+--   ...}; scanned < ARGV[3] means the shard has nothing more due. held entries stay in the index, ahead
+--   of the rest, so the walk skips them on its next call.
 --
 -- Invariants: OPEN -> EXPIRED happens once per batch, and never to a batch that sealed (the state is
--- checked and changed in this one step, so the last claim and the sweep cannot both win). The cost is
--- bounded by ARGV[3], whatever the number of open batches (plus one PERSIST per slot of each batch
--- expired: from now on its keys live until DONE). Entries whose batch is gone or no longer OPEN are
--- dropped from the index.
+-- checked and changed in this one step, so the last claim and the sweep cannot both win). A deadline is
+-- judged at receipt: a due batch with uploads received in time and not settled yet ('inflight' > 0) is
+-- held (left OPEN and in the index) until they settle or the grace after its deadline runs out; then it
+-- expires, and its slots count what arrived. The cost is bounded by ARGV[3] (held entries are scanned
+-- entries), whatever the number of open batches (plus one PERSIST per slot of each batch expired: from
+-- now on its keys live until DONE). Entries whose batch is gone or no longer OPEN are dropped.
 
-local base, now = ARGV[1], ARGV[2]
-local due = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', now, 'LIMIT', 0, tonumber(ARGV[3]))
-local reply = {#due}
+local base, now, grace = ARGV[1], ARGV[2], tonumber(ARGV[4])
+local due = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', now, 'LIMIT', tonumber(ARGV[5]), tonumber(ARGV[3]))
+local reply = {#due, 0}
 for _, batch_id in ipairs(due) do
   local hash = els_batch_key(base, batch_id)
-  local m = redis.call('HMGET', hash, 'state', 'owner', 'expected', 'assigned', 'failed', 'correlation_id')
-  redis.call('ZREM', KEYS[1], batch_id)
-  if m[1] == 'open' then
-    els_close(els_batch_at(hash, batch_id, KEYS[1], KEYS[2]), 'expired', now)
-    local consumed = tonumber(m[4]) + tonumber(m[5])
-    local missing = els_slot_range(hash, consumed, tonumber(m[3]) - 1)
-    table.insert(reply, {batch_id, m[2], m[3], m[4], m[5], m[6], missing})
+  local m = redis.call('HMGET', hash, 'state', 'owner', 'expected', 'assigned', 'failed', 'correlation_id',
+    'inflight', 'deadline_ms')
+  local waiting = m[1] == 'open' and tonumber(m[7] or '0') > 0 and tonumber(now) < tonumber(m[8]) + grace
+  if waiting then
+    reply[2] = reply[2] + 1
+  else
+    redis.call('ZREM', KEYS[1], batch_id)
+    if m[1] == 'open' then
+      els_close(els_batch_at(hash, batch_id, KEYS[1], KEYS[2]), 'expired', now)
+      local consumed = tonumber(m[4]) + tonumber(m[5])
+      local missing = els_slot_range(hash, consumed, tonumber(m[3]) - 1)
+      table.insert(reply, {batch_id, m[2], m[3], m[4], m[5], m[6], missing})
+    end
   end
 end
 return reply

@@ -8,6 +8,8 @@
 --                                correlation_id, metadata_json, active_member, owner_member
 --                              'i:<slot index>'    -> essay id (slot i is the i-th slot consumed)
 --                              's:<submission id>' -> '<outcome>|<essay id>|<slot>' (idempotency)
+--                              'r:<submission id>' -> receipt ms: received in time at intake (receive.lua)
+--                              'inflight'          -> receipts whose claim or failure is not recorded yet
 --                              'h:<content hash>'  -> essay id holding that content
 --                              'e:<essay id>'      -> how the slot was consumed:
 --                                '<outcome>|<slot>|<submission id>|<at ms>|<content hash or code>|<payload
@@ -125,11 +127,15 @@ end
 
 -- The one slot-consuming step behind claim, fail and registration's replay of parked entries.
 -- kind is 'claim' (content_hash, payload) or 'fail' (code, detail); m is what els_take_fields
--- read (state, expected, assigned, failed, the submission's record, the content's holder, deadline).
--- Order: a recorded submission replays its first outcome; an OPEN batch past its deadline is closed
--- as EXPIRED here (the sweep would have done it; no slot is taken after the deadline) and this caller
--- is the one told to complete it; content already holding a slot is a DUPLICATE; a batch that is not
--- OPEN records EXCESS; otherwise the next slot in order is consumed.
+-- read (state, expected, assigned, failed, the submission's record, the content's holder, deadline,
+-- the submission's receipt, inflight receipts).
+-- Order: a recorded submission replays its first outcome. A deadline is judged at receipt: a
+-- submission received in time (receive.lua) settles its receipt here, once, and takes the next slot
+-- while the batch is OPEN, whatever the clock. One with no receipt in time, at or after the deadline,
+-- takes no slot; it closes the OPEN batch as EXPIRED (the sweep would have; this caller is the one told
+-- to complete it) unless in-time receipts are still in flight, whose expiry the sweep holds (expire.lua).
+-- Then: content already holding a slot is a DUPLICATE; a batch that is not OPEN, or an arrival past
+-- the deadline, records EXCESS; otherwise the next slot in order is consumed.
 local function els_take(b, m, kind, submission_id, content_hash, payload, code, detail, at, now)
   local state, recorded, holder = m[1], m[5], m[6]
   local sub_field = 's:' .. submission_id
@@ -142,8 +148,15 @@ local function els_take(b, m, kind, submission_id, content_hash, payload, code, 
     end
     return els_reply(outcome, essay_id, tonumber(slot), false, true, state, code, detail)
   end
+  -- From here on this call records the submission's first outcome (every branch writes sub_field).
+  local deadline, received, inflight = tonumber(m[7]), m[8], tonumber(m[9] or '0')
+  if received then -- its receipt is settled now, exactly once
+    inflight = redis.call('HINCRBY', b.hash, 'inflight', -1)
+  end
+  local in_time = received and tonumber(received) < deadline
+  local late = state == 'open' and not in_time and deadline <= tonumber(now)
   local closed = false
-  if state == 'open' and tonumber(m[7]) <= tonumber(now) then
+  if late and inflight <= 0 then
     els_close(b, 'expired', now)
     state, closed = 'expired', true
   end
@@ -152,7 +165,7 @@ local function els_take(b, m, kind, submission_id, content_hash, payload, code, 
     redis.call('HINCRBY', b.hash, 'duplicates', 1)
     return els_reply('duplicate', holder, nil, closed, false, state)
   end
-  if state ~= 'open' then
+  if state ~= 'open' or late then
     redis.call('HSET', b.hash, sub_field, 'excess||-1')
     redis.call('HINCRBY', b.hash, 'excess', 1)
     return els_reply('excess', nil, nil, closed, false, state)
@@ -182,7 +195,7 @@ end
 -- Read what els_take needs in one HMGET; nil when the batch does not exist.
 local function els_take_fields(b, submission_id, content_hash)
   local m = redis.call('HMGET', b.hash, 'state', 'expected', 'assigned', 'failed',
-    's:' .. submission_id, 'h:' .. (content_hash or ''), 'deadline_ms')
+    's:' .. submission_id, 'h:' .. (content_hash or ''), 'deadline_ms', 'r:' .. submission_id, 'inflight')
   if not m[1] then
     return nil
   end

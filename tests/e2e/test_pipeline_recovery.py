@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import threading
 import time
-from dataclasses import replace
+from collections.abc import Sequence
+from dataclasses import dataclass, field, replace
 
 import pytest
 from celery import Celery
@@ -17,6 +18,7 @@ from coordinator.clock import now_ms
 from db.batches import load_report
 from db.models import OutboxEvent, Submission
 from db.session import unit_of_work
+from services.intake import Upload, submit_essays
 from services.process import process_and_settle, process_submission
 from services.runtime import Runtime
 from services.settle import settle
@@ -191,3 +193,63 @@ def test_a_resubmission_racing_the_original_still_takes_one_slot(els_worker: Wor
     with unit_of_work(runtime.engine, read_only=True) as session:
         states = session.scalars(select(Submission.state).where(Submission.batch_id == batch_id)).all()
     assert list(states) == ["ready"]
+
+
+@dataclass
+class BacklogDispatcher:
+    """Holds every processing request instead of sending it: the uploads wait behind a backlog."""
+
+    waiting: list[tuple[str, str, str]] = field(default_factory=list)
+
+    def process(self, batch_id: str, submission_id: str, correlation_id: str) -> None:
+        self.waiting.append((batch_id, submission_id, correlation_id))
+
+    def follow_registration(self, batch_id: str, correlation_id: str) -> None:
+        raise AssertionError("intake of an upload follows no registration")
+
+    def complete(self, batch_id: str) -> None:
+        raise AssertionError("intake of an upload completes no batch")
+
+    def analyse_then_finalize(self, batch_id: str, essay_ids: Sequence[str]) -> None:
+        raise AssertionError("intake of an upload analyses nothing")
+
+    def relay(self) -> None:
+        raise AssertionError("intake of an upload relays nothing")
+
+    def ping(self) -> None:
+        """Always reachable."""
+
+
+def test_uploads_received_before_the_deadline_take_their_slots_however_late_they_are_processed(
+    els_worker: WorkController,
+) -> None:
+    runtime = get_runtime()
+    batch_id = register_batch(runtime, 2, deadline_seconds=1)
+    backlog = BacklogDispatcher()
+    uploads = [Upload(f"{n}.txt", "text/plain", text.encode()) for n, text in enumerate(ESSAYS[:2])]
+    submit_essays(
+        replace(runtime, dispatcher=backlog), "teacher-1", batch_id, uploads, correlation_id="corr-backlog"
+    )
+    assert len(backlog.waiting) == 2
+    opened = runtime.coordinator.status(batch_id)
+    assert opened is not None
+    while now_ms() <= opened.deadline_ms:  # the backlog outlasts the deadline
+        time.sleep(0.05)
+    swept = sweep(runtime)  # finds the batch due, but both uploads were received in time
+    for waiting in backlog.waiting:
+        runtime.dispatcher.process(*waiting)
+    status = wait_for_state(runtime, batch_id, BatchState.DONE)
+    assert (status.closed_as, status.assigned, status.excess, status.missing_essay_ids) == (
+        BatchState.SEALED,
+        2,
+        0,
+        (),
+    )
+    with unit_of_work(runtime.engine, read_only=True) as session:
+        report = load_report(session, batch_id)
+    assert report is not None
+    counts = report["counts"]
+    assert isinstance(counts, dict)
+    assert (counts["analysed"], counts["excess"], counts["missing"]) == (2, 0, 0)
+    assert completed_events(runtime, batch_id) == 1
+    assert swept.ran and batch_id not in swept.expired

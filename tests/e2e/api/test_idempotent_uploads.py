@@ -1,15 +1,19 @@
 """An Idempotency-Key names one stored upload: a replay answers what is stored, whatever the batch's
-state, and a key reused for other bytes is refused without storing anything."""
+state, and a key reused for other bytes is refused without storing anything. A new upload, keyed or
+not, needs the batch OPEN and its deadline not passed."""
 
 from __future__ import annotations
 
+import time
 import uuid
+from datetime import datetime
 
 from celery.worker.worker import WorkController
 from fastapi.testclient import TestClient
 
+from coordinator import now_ms
 from els.settings import Settings
-from tests.e2e.api.conftest import ALICE, BOB, essay_text
+from tests.e2e.api.conftest import ALICE, BOB, essay_text, new_batch_id
 from tests.e2e.api.test_auth_and_errors import error_code, register, submissions_of
 from tests.e2e.api.test_batches_end_to_end import wait_for_state
 
@@ -95,3 +99,31 @@ def test_a_replay_after_the_batch_closed_returns_the_stored_answer(
     )
     assert stranger.status_code == 404 and error_code(stranger.json()) == "NOT_FOUND"
     assert submissions_of(api_settings, batch_id) == 1
+
+
+def test_an_upload_after_the_deadline_is_refused_and_stores_nothing(
+    client: TestClient, api_settings: Settings
+) -> None:
+    batch_id = new_batch_id()
+    answer = client.post(
+        "/v1/batches", json={"batch_id": batch_id, "expected_count": 2, "deadline_seconds": 1}, headers=ALICE
+    )
+    assert answer.status_code == 201, answer.text
+    deadline_ms = int(datetime.fromisoformat(answer.json()["deadline_at"]).timestamp() * 1000)
+    while now_ms() < deadline_ms:  # no sweep runs: the batch is still OPEN past its deadline
+        time.sleep(0.05)
+    unkeyed = client.post(f"/v1/batches/{batch_id}/essays", files=files(("a.txt", FIRST)), headers=ALICE)
+    keyed_late = client.post(
+        f"/v1/batches/{batch_id}/essays",
+        files=files(("b.txt", SECOND)),
+        headers=keyed(f"k-{uuid.uuid4().hex}"),
+    )
+    for late in (unkeyed, keyed_late):
+        assert late.status_code == 409 and error_code(late.json()) == "BATCH_NOT_OPEN"
+        assert "deadline" in late.json()["error"]["message"]
+        assert late.json()["error"]["details"] == {
+            "batch_id": batch_id,
+            "state": "open",
+            "reason": "deadline_passed",
+        }
+    assert submissions_of(api_settings, batch_id) == 0

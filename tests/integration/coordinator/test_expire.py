@@ -58,3 +58,63 @@ def test_index_entries_of_vanished_batches_are_dropped(
     redis_client.delete(keys.hash)  # as if its backstop TTL had run out
     assert coordinator.expire_due(NOW + HOUR_MS, 10) == []
     assert redis_client.zcard(keys.shard.deadlines) == 0
+
+
+def batches_in_one_shard(coordinator: Coordinator, count: int) -> list[str]:
+    """`count` batch ids that live in the same shard."""
+    shard_of = {f"b{n}": coordinator.config.keys.batch(f"b{n}").shard.shard for n in range(400)}
+    target = shard_of["b0"]
+    return [batch_id for batch_id, shard in shard_of.items() if shard == target][:count]
+
+
+def test_expiry_waits_for_uploads_received_in_time_until_they_settle(coordinator: Coordinator) -> None:
+    register(coordinator, "b1", 3, deadline_ms=NOW + 1000)
+    coordinator.receive("b1", "s1", NOW)
+    coordinator.receive("b1", "s2", NOW)
+    assert coordinator.expire_due(NOW + 60_000, 10) == []
+    assert coordinator.claim("b1", "s1", "h1", "{}", NOW + 61_000).outcome is Outcome.ASSIGNED
+    assert coordinator.expire_due(NOW + 62_000, 10) == []  # s2 is still in flight
+    coordinator.fail("b1", "s2", "BAD", "x", NOW + 63_000)
+    (expired,) = coordinator.expire_due(NOW + 64_000, 10)
+    assert (expired.assigned, expired.failed, expired.missing_essay_ids) == (1, 1, ("b1-003",))
+
+
+def test_expiry_waits_no_longer_than_the_late_grace(coordinator: Coordinator) -> None:
+    grace = coordinator.config.late_grace_ms
+    register(coordinator, "b1", 2, deadline_ms=NOW + 1000)
+    coordinator.receive("b1", "s1", NOW)
+    assert coordinator.expire_due(NOW + 1000 + grace - 1, 10) == []
+    (expired,) = coordinator.expire_due(NOW + 1000 + grace, 10)
+    assert expired.missing_essay_ids == ("b1-001", "b1-002")
+    # What arrives after the grace counts as it finds the batch: closed.
+    late = coordinator.claim("b1", "s1", "h1", "{}", NOW + 1000 + grace + 1)
+    assert (late.outcome, late.state) == (Outcome.EXCESS, BatchState.EXPIRED)
+
+
+def test_a_batch_held_past_its_deadline_still_seals_when_its_last_slot_fills(
+    coordinator: Coordinator,
+) -> None:
+    register(coordinator, "b1", 1, deadline_ms=NOW + 1000)
+    coordinator.receive("b1", "s1", NOW)
+    assert coordinator.expire_due(NOW + 5000, 10) == []
+    last = coordinator.claim("b1", "s1", "h1", "{}", NOW + 6000)
+    assert (last.outcome, last.sealed, last.state) == (Outcome.ASSIGNED, True, BatchState.SEALED)
+    assert coordinator.expire_due(NOW + 7000, 10) == []
+
+
+def test_the_expiry_walk_ends_when_every_due_entry_of_a_shard_is_held(coordinator: Coordinator) -> None:
+    held = batches_in_one_shard(coordinator, 5)
+    for batch_id in held:
+        register(coordinator, batch_id, 1, deadline_ms=NOW + 1000)
+        coordinator.receive(batch_id, "s1", NOW)
+    assert coordinator.expire_due(NOW + 2000, 2) == []  # a limit below the held count: no spinning
+    assert coordinator.expire_due(NOW + 2000, 50) == []
+
+
+def test_held_entries_do_not_hide_a_due_batch_behind_them(coordinator: Coordinator) -> None:
+    *held, free = batches_in_one_shard(coordinator, 4)
+    for batch_id in held:
+        register(coordinator, batch_id, 1, deadline_ms=NOW + 1000)
+        coordinator.receive(batch_id, "s1", NOW)
+    register(coordinator, free, 1, deadline_ms=NOW + 1500)  # due later than every held one
+    assert [batch.batch_id for batch in coordinator.expire_due(NOW + 2000, 1)] == [free]

@@ -1,7 +1,8 @@
 """The scripts against a plain-Python model of one batch, driven by hypothesis through random histories.
 
-Claims, failures, registration (possibly after arrivals were parked), expiry and finalization happen
-in any order; after every step the coordinator's answer and its status must equal the model's.
+Receipts, claims, failures, registration (possibly after arrivals were parked), expiry (held for
+receipts in flight, up to the late grace) and finalization happen in any order; after every step the
+coordinator's answer and its status must equal the model's.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ SUBMISSIONS = st.sampled_from([f"s{n}" for n in range(8)])
 CONTENTS = st.sampled_from([f"h{n}" for n in range(5)])
 DEADLINE_IN = 1_000_000
 LEASE = 10_000
+GRACE = Settings().late_grace_seconds * 1000
 
 
 @dataclass
@@ -50,6 +52,8 @@ class BatchModel:
     duplicates: int = 0
     token: str | None = None
     expired_by_a_claim: bool = False
+    receipts: set[str] = field(default_factory=set)
+    inflight: int = 0
 
     def take(
         self, kind: str, submission: str, content: str, *, past_deadline: bool = False
@@ -57,14 +61,18 @@ class BatchModel:
         """The outcome of a claim or failure on a registered batch: (record, closed it, replayed)."""
         if submission in self.records:
             return self.records[submission], False, True
-        closed = past_deadline and self.state is BatchState.OPEN
+        received = submission in self.receipts  # receipts are taken only in time
+        if received:
+            self.inflight -= 1
+        late = past_deadline and not received and self.state is BatchState.OPEN
+        closed = late and self.inflight == 0
         if closed:
             self.state, self.expired_by_a_claim = BatchState.EXPIRED, True
         if kind == "claim" and content in self.holders:
             self.duplicates += 1
             self.records[submission] = Recorded(Outcome.DUPLICATE, self.holders[content], None)
             return self.records[submission], closed, False
-        if self.state is not BatchState.OPEN:
+        if self.state is not BatchState.OPEN or late:
             self.excess += 1
             self.records[submission] = Recorded(Outcome.EXCESS, None, None)
             return self.records[submission], closed, False
@@ -136,6 +144,24 @@ class CoordinatorMachine(RuleBasedStateMachine):
         assert result.pending_replayed == len(self.model.parked)
         self.sealed_told += result.sealed
 
+    @rule(submission=SUBMISSIONS)
+    def receive(self, submission: str) -> None:
+        now = self.tick()
+        result = self.coordinator.receive("b1", submission, now)
+        model = self.model
+        if not model.registered:
+            assert (result.received, result.refusal) == (False, "unknown")
+        elif submission in model.receipts or submission in model.records:
+            assert (result.received, result.replayed) == (True, True)
+        elif model.state is not BatchState.OPEN:
+            assert (result.received, result.refusal, result.state) == (False, "closed", model.state)
+        elif now >= self.deadline:
+            assert (result.received, result.refusal) == (False, "late")
+        else:
+            assert (result.received, result.replayed) == (True, False)
+            model.receipts.add(submission)
+            model.inflight += 1
+
     @rule(submission=SUBMISSIONS, content=CONTENTS)
     def claim(self, submission: str, content: str) -> None:
         now = self.tick()
@@ -154,10 +180,17 @@ class CoordinatorMachine(RuleBasedStateMachine):
         self.clock = max(self.clock, self.deadline - 1)
 
     @rule()
+    def grace_passes(self) -> None:
+        # Receipts still in flight hold the expiry only this long.
+        self.clock = max(self.clock, self.deadline + GRACE - 1)
+
+    @rule()
     def expire(self) -> None:
         self.clock = max(self.clock, self.deadline)
-        expired = self.coordinator.expire_due(self.tick(), 10)
-        should = self.model.registered and self.model.state is BatchState.OPEN
+        now = self.tick()
+        expired = self.coordinator.expire_due(now, 10)
+        held = self.model.inflight > 0 and now < self.deadline + GRACE
+        should = self.model.registered and self.model.state is BatchState.OPEN and not held
         assert [batch.batch_id for batch in expired] == (["b1"] if should else [])
         if should:
             self.model.state = BatchState.EXPIRED
@@ -212,6 +245,8 @@ class CoordinatorMachine(RuleBasedStateMachine):
         ]
         closed = model.consumed >= model.expected or model.expired_by_a_claim
         assert self.sealed_told == (1 if closed else 0)
+        inflight = self.client.hget(self.coordinator.config.keys.batch("b1").hash, "inflight")
+        assert int(inflight or 0) == model.inflight
 
     def teardown(self) -> None:
         keys = list(self.client.scan_iter(match=f"{self.prefix}:*", count=1000))

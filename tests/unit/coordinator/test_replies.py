@@ -4,9 +4,16 @@ from __future__ import annotations
 
 import pytest
 
-from coordinator import Outcome
+from coordinator import BatchState, Outcome
 from coordinator.eviction import eviction_warning
-from coordinator.replies import parse_register, parse_slot, parse_status, parse_ticket
+from coordinator.replies import (
+    parse_expired,
+    parse_receive,
+    parse_register,
+    parse_slot,
+    parse_status,
+    parse_ticket,
+)
 from els.errors import UnexpectedReplyError
 
 
@@ -59,3 +66,30 @@ def test_eviction_warning_reads_flat_and_per_node_replies() -> None:
     warning = eviction_warning(nested)
     assert warning is not None and "volatile-lru" in warning
     assert eviction_warning({}) is not None
+
+
+def test_receive_replies_parse_into_a_receipt_or_a_refusal() -> None:
+    receipt = parse_receive([b"received", b"open", b"1000", b"990", 0], "b1", "s1")
+    assert (receipt.received, receipt.replayed, receipt.refusal, receipt.received_ms) == (
+        True,
+        False,
+        None,
+        990,
+    )
+    late = parse_receive([b"late", b"open", b"1000", b"", 0], "b1", "s1")
+    assert (late.received, late.refusal, late.state, late.deadline_ms) == (
+        False,
+        "late",
+        BatchState.OPEN,
+        1000,
+    )
+    with pytest.raises(UnexpectedReplyError):
+        parse_receive([b"maybe", b"open", b"1000", b"", 0], "b1", "s1")
+    with pytest.raises(UnexpectedReplyError):
+        parse_receive([b"received", b"open", b"1000", b"990"], "b1", "s1")
+
+
+def test_an_expire_reply_without_its_held_count_is_refused() -> None:
+    assert parse_expired([0, 0]) == (0, 0, [])
+    with pytest.raises(UnexpectedReplyError):
+        parse_expired([3])

@@ -348,6 +348,12 @@ class Coordinator:
                 with suppress(LockNotOwnedError):
                     lock.release()
 
+    def knows(self, batch_id: str) -> bool:
+        """Whether Redis holds the batch at all (one EXISTS): a read, never a step of the lifecycle."""
+        check.check_id("batch_id", batch_id)
+        reply: object = self.client.exists(self.config.keys.batch(batch_id).hash)
+        return reply == 1
+
     def ping(self) -> None:
         """One PING; raises redis-py's errors when Redis does not answer."""
         self.client.ping()

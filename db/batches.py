@@ -11,7 +11,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from db.clock import stamp
-from db.models import Batch, Essay, RetiredBatch
+from db.models import Batch, Essay, RetiredBatch, Submission
 from db.outbox import add_event
 from db.writes import insert_ignore
 from els.errors import (
@@ -201,6 +201,35 @@ def write_report(session: Session, batch_id: str, report: JsonObject, at: dateti
         session, BatchCompleted.create(data, correlation_id=row.correlation_id, occurred_at=completed_at)
     )
     return True
+
+
+def list_open_untouched(session: Session, deadline_before: datetime, limit: int) -> list[str]:
+    """OPEN batches whose deadline is before `deadline_before` and that never took an upload."""
+    uploaded = select(Submission.submission_id).where(Submission.batch_id == Batch.batch_id).exists()
+    query = (
+        select(Batch.batch_id)
+        .where(Batch.state == BatchState.OPEN.value, Batch.deadline_at < deadline_before, ~uploaded)
+        .order_by(Batch.deadline_at)
+        .limit(limit)
+    )
+    return list(session.scalars(query))
+
+
+def expire_unregistered(session: Session, batch_id: str, report: JsonObject, at: datetime) -> bool:
+    """Close a batch Redis never took as EXPIRED, every slot missing, with its report and its events.
+
+    Its `batch.registered` is queued first, so consumers see a whole lifecycle. False when the batch is no
+    longer OPEN or has taken an upload meanwhile (then Redis knew it, and the coordinator decides).
+    """
+    row = _get_batch(session, batch_id, for_update=True)
+    uploaded = session.scalar(
+        select(Submission.submission_id).where(Submission.batch_id == batch_id).limit(1)
+    )
+    if row.state != BatchState.OPEN.value or uploaded is not None:
+        return False
+    record_registration_confirmed(session, batch_id)
+    record_batch_closed(session, batch_id, BatchState.EXPIRED, tuple(row.essay_ids), at)
+    return write_report(session, batch_id, report, at)
 
 
 def load_batch(session: Session, batch_id: str) -> StoredBatch | None:

@@ -24,6 +24,10 @@ VANISHED = Counter(
     "els_batches_vanished_total",
     "Batches closed but not DONE whose Redis keys are gone: they cannot finish and need an operator.",
 )
+RECONCILED = Counter(
+    "els_batches_reconciled_total",
+    "Batches stored in SQL that Redis never took (a registration that failed midway), expired from SQL.",
+)
 RESUBMISSIONS = Counter(
     "els_submissions_resubmitted_total", "Unsettled submissions the sweep found untouched and enqueued again."
 )

@@ -89,13 +89,17 @@ class _CheckedRegistration:
 def register_batch(runtime: Runtime, request: BatchRequest) -> RegisteredBatch:
     """Register a batch (checks, SQL row, then Redis, then its event), or replay the same registration."""
     checked = _check_registration(runtime.settings, request)
-    kept = _store_registration(runtime.engine, checked.record, checked.deadline_seconds).record
+    stored = _store_registration(runtime.engine, checked.record, checked.deadline_seconds)
+    kept = stored.record
     batch_id = kept.batch_id
     live = runtime.coordinator.status(batch_id)
     if live is not None:
         # Committed already: a replay, answered as it stands (even after its deadline has passed).
         _confirm_registration(runtime.engine, batch_id)
         return _registered(kept, live.state, created=False)
+    if stored.state is not BatchState.OPEN:
+        # Closed from SQL's side (services.reconcile) or done and gone from Redis: answered as it stands.
+        return _registered(kept, stored.state, created=False)
     shape = checked.shape
     result = runtime.coordinator.register(
         batch_id,

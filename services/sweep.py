@@ -1,6 +1,8 @@
 """The periodic sweep: expire batches past their deadline, find batches stuck before DONE, and find
 submissions whose processing message was lost (a broker can drop a message a crashed worker had fetched).
 A stuck batch whose keys vanished from Redis is reported (an ERROR log, `els_batches_vanished_total`).
+A batch SQL stored but Redis never took (a registration that failed midway) is expired from SQL once its
+deadline is well past (services.reconcile).
 
 Each batch the coordinator expires is handed out once, ever, so its completion is dispatched right away,
 before any later step can fail. The lock only keeps two sweeps from doing the same work at once; nothing
@@ -18,6 +20,8 @@ from db.session import unit_of_work
 from db.submissions import StaleSubmission, claim_stale_submissions, has_stale_submissions
 from els import metrics
 from els.logs import log_context
+from services.reconcile import expire_unregistered_batches
+from services.relay import request_relay
 from services.runtime import Runtime
 
 log = logging.getLogger(__name__)
@@ -32,6 +36,7 @@ class SweepResult:
     rekicked: tuple[str, ...]
     resubmitted: tuple[StaleSubmission, ...] = ()
     vanished: tuple[str, ...] = ()  # closed, not DONE, and their keys are gone: reported, not completed
+    unregistered: tuple[str, ...] = ()  # stored in SQL, never taken by Redis: expired from SQL
 
     @property
     def to_complete(self) -> tuple[str, ...]:
@@ -68,6 +73,9 @@ def sweep(runtime: Runtime, now: int | None = None) -> SweepResult:
                 submission.batch_id, submission.submission_id, submission.correlation_id
             )
         metrics.RESUBMISSIONS.inc(len(stale))
+        unregistered = expire_unregistered_batches(runtime, at)
+        if unregistered:
+            request_relay(runtime)
     if expired or stuck or stale:
         log.info(
             "sweep expired %d and re-kicked %d batches, resubmitted %d submissions",
@@ -76,7 +84,12 @@ def sweep(runtime: Runtime, now: int | None = None) -> SweepResult:
             len(stale),
         )
     return SweepResult(
-        ran=True, expired=expired, rekicked=rekicked, resubmitted=tuple(stale), vanished=vanished
+        ran=True,
+        expired=expired,
+        rekicked=rekicked,
+        resubmitted=tuple(stale),
+        vanished=vanished,
+        unregistered=unregistered,
     )
 
 

@@ -34,13 +34,21 @@ async def healthz() -> Health:
 
 @router.get("/readyz", response_model=Health, responses={503: {"model": Health}})
 async def readyz(request: Request) -> JSONResponse:
-    """Redis, the database and the broker all answer; 503 naming the ones that do not."""
+    """Redis, the database and the broker answer, the schema is at the head and Redis will not evict.
+
+    503 names each check that failed, with its reason.
+    """
     runtime = runtime_of(request)
     checks = {
         "redis": await _answers(health.ping_redis, runtime),
         "database": await _answers(health.ping_database, runtime),
         "broker": await _answers(health.ping_broker, runtime),
     }
+    # What only matters once the dependency answers: the schema's revision and Redis's eviction policy.
+    if checks["database"] == "ok":
+        checks["schema"] = await _answers(health.check_schema, runtime)
+    if checks["redis"] == "ok":
+        checks["redis_eviction"] = await _answers(health.check_eviction, runtime)
     ready = all(answer == "ok" for answer in checks.values())
     body = Health(status="ready" if ready else "not_ready", checks=checks)
     return JSONResponse(body.model_dump(), status_code=200 if ready else 503)
@@ -64,6 +72,8 @@ async def _answers(check: Callable[[Runtime], None], runtime: Runtime) -> str:
     try:
         with anyio.fail_after(CHECK_TIMEOUT_SECONDS):
             await anyio.to_thread.run_sync(check, runtime, abandon_on_cancel=True)
+    except NotReadyError as error:
+        return f"not ready: {error.message}"
     except Exception as error:  # noqa: BLE001 - any failure to answer means not ready
         return f"unreachable: {type(error).__name__}"
     return "ok"

@@ -24,7 +24,7 @@ from coordinator import narrow
 from coordinator import validation as check
 from coordinator.config import CoordinatorConfig, config_from_settings
 from coordinator.cursor import decode_cursor, encode_cursor
-from coordinator.eviction import check_eviction_policy
+from coordinator.eviction import check_eviction_policy, evicting_policy
 from coordinator.keys import ShardKeys, active_member, owner_member
 from coordinator.lua import ScriptName, script_source
 from coordinator.model import (
@@ -361,6 +361,10 @@ class Coordinator:
     def eviction_warning(self) -> str | None:
         """A warning when Redis may evict the coordinator's keys (or will not say), None on noeviction."""
         return check_eviction_policy(self.client)
+
+    def evicting_policy(self) -> str | None:
+        """A warning when Redis is known to evict (a policy other than noeviction); None when it won't say."""
+        return evicting_policy(self.client)
 
 
 def _range(shard: ShardKeys, owner: str | None, after: str) -> tuple[str, str, str]:

@@ -28,7 +28,10 @@ def _policies(reply: object) -> set[str]:
 
 def eviction_warning(reply: object) -> str | None:
     """The warning a CONFIG GET maxmemory-policy reply calls for, or None when it is `noeviction`."""
-    policies = _policies(reply)
+    return _warning(_policies(reply))
+
+
+def _warning(policies: set[str]) -> str | None:
     if not policies:
         return f"could not read {POLICY}; make sure Redis runs with noeviction"
     unsafe = sorted(policies - {"noeviction"})
@@ -46,13 +49,23 @@ def _is_response_error(error: BaseException) -> bool:
     )
 
 
-def check_eviction_policy(client: redis.Redis | RedisCluster) -> str | None:
-    """A warning when Redis may evict keys (or will not say), None when it runs with `noeviction`."""
+def read_policies(client: redis.Redis | RedisCluster) -> set[str]:
+    """Every maxmemory-policy the server (each node of a cluster) runs with; empty when it will not say."""
     try:
         reply: object = client.config_get(POLICY)
     except Exception as error:
         if not _is_response_error(error):
             raise
-        # Managed servers may refuse CONFIG.
-        return f"could not read {POLICY} ({error}); make sure Redis runs with noeviction"
-    return eviction_warning(reply)
+        return set()  # managed servers may refuse CONFIG
+    return _policies(reply)
+
+
+def check_eviction_policy(client: redis.Redis | RedisCluster) -> str | None:
+    """A warning when Redis may evict keys (or will not say), None when it runs with `noeviction`."""
+    return _warning(read_policies(client))
+
+
+def evicting_policy(client: redis.Redis | RedisCluster) -> str | None:
+    """The warning when Redis is known to run an evicting policy; None for noeviction or when it won't say."""
+    policies = read_policies(client)
+    return _warning(policies) if policies else None

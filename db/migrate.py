@@ -8,6 +8,7 @@ from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
+from sqlalchemy import Engine, text
 
 from db.engine import create_db_engine, normalise_url
 
@@ -26,7 +27,46 @@ def alembic_config(database_url: str) -> Config:
 
 def upgrade(database_url: str, revision: str = "head") -> None:
     """Migrate the database at `database_url` up to `revision` (idempotent at the head)."""
+    engine = create_db_engine(database_url)
+    try:
+        check_encoding(engine)
+    finally:
+        engine.dispose()
     command.upgrade(alembic_config(database_url), revision)
+
+
+class SchemaError(RuntimeError):
+    """The database cannot serve ELS as it is: not migrated to the code's head, or a wrong encoding."""
+
+
+def check_encoding(engine: Engine) -> None:
+    """Raise SchemaError for a PostgreSQL database whose encoding is not UTF8 (SQL_ASCII returns bytes)."""
+    if engine.dialect.name != "postgresql":
+        return
+    with engine.connect() as connection:
+        encoding = connection.execute(text("SHOW server_encoding")).scalar()
+    if encoding != "UTF8":
+        raise SchemaError(
+            f"the database's encoding is {encoding}, and ELS needs UTF8: "
+            "create it with `CREATE DATABASE ... ENCODING 'UTF8' TEMPLATE template0`"
+        )
+
+
+def schema_problem(engine: Engine) -> str | None:
+    """Why the database behind `engine` cannot serve this code yet, or None when it is at the head."""
+    with engine.connect() as connection:
+        revision = MigrationContext.configure(connection).get_current_revision()
+    wanted = head()
+    if revision == wanted:
+        return None
+    found = "never migrated" if revision is None else f"at revision {revision}"
+    return f"the database is {found}, this code needs {wanted}: run `els db upgrade`"
+
+
+def history() -> list[str]:
+    """Every revision the code knows, newest first, as `revision: message`."""
+    scripts = ScriptDirectory.from_config(alembic_config("sqlite://"))
+    return [f"{script.revision}: {script.doc}" for script in scripts.walk_revisions()]
 
 
 def downgrade(database_url: str, revision: str) -> None:

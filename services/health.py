@@ -9,6 +9,7 @@ from redis.exceptions import RedisError
 from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 
+from db.migrate import schema_problem
 from db.outbox import count_unpublished
 from db.session import unit_of_work
 from els.errors import NotReadyError
@@ -27,6 +28,20 @@ def ping_database(runtime: Runtime) -> None:
     """Run one query on the database, or raise."""
     with runtime.engine.connect() as connection:
         connection.execute(text("SELECT 1"))
+
+
+def check_schema(runtime: Runtime) -> None:
+    """Raise NotReadyError unless the database is migrated to the code's head."""
+    problem = schema_problem(runtime.engine)
+    if problem is not None:
+        raise NotReadyError(problem)
+
+
+def check_eviction(runtime: Runtime) -> None:
+    """Raise NotReadyError when Redis runs an evicting policy (a server that won't say is let through)."""
+    warning = runtime.coordinator.evicting_policy()
+    if warning is not None:
+        raise NotReadyError(warning)
 
 
 def ping_broker(runtime: Runtime) -> None:

@@ -15,6 +15,7 @@ from celery.signals import (
 from prometheus_client import start_http_server
 
 import bootstrap
+from db.migrate import schema_problem
 from els.logs import configure_logging
 from els.settings import Settings
 
@@ -39,7 +40,14 @@ def connect_signals(settings: Settings, app: Celery) -> None:
             return
         # The main process runs tasks itself with the solo and threads pools. Nothing connects yet, so a
         # prefork child inherits no socket from it.
-        bootstrap.install(bootstrap.build_runtime(settings, app))
+        runtime = bootstrap.build_runtime(settings, app)
+        problem = schema_problem(runtime.engine)
+        runtime.engine.dispose()  # the check's connection stays in this process, not in the children
+        if problem is not None:
+            log.critical("the worker cannot start: %s", problem)
+            runtime.close()
+            raise SystemExit(2)
+        bootstrap.install(runtime)
 
     @worker_process_init.connect(weak=False)
     def _rebuild_runtime_after_fork(**_: object) -> None:

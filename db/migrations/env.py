@@ -9,6 +9,7 @@ from sqlalchemy import Connection
 
 from db.engine import create_db_engine
 from db.models import Base
+from els.settings import Settings
 
 
 def run_migrations(connection: Connection) -> None:
@@ -40,9 +41,8 @@ def run_online() -> None:
     if isinstance(given, Connection):
         run_migrations(given)
         return
-    url = context.config.get_main_option("sqlalchemy.url")
-    if url is None:
-        raise RuntimeError("no sqlalchemy.url in the alembic config")
+    # `alembic` on the command line (alembic.ini) names no URL: it is ELS_DATABASE_URL, as for ELS.
+    url = context.config.get_main_option("sqlalchemy.url") or Settings().database_url
     engine = create_db_engine(url)
     try:
         with engine.connect() as connection:
@@ -52,5 +52,5 @@ def run_online() -> None:
 
 
 if context.is_offline_mode():
-    raise RuntimeError("ELS migrations run online only: `els migrate` or db.migrate.upgrade()")
+    raise RuntimeError("ELS migrations run online only: `els db upgrade` (or `alembic upgrade head`)")
 run_online()

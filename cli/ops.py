@@ -13,6 +13,7 @@ from rich.console import Console
 from cli.context import runtime, settings
 from db.migrate import current, downgrade, history, upgrade
 from db.purge import purge_finished
+from els.configuration import masked, reference_markdown
 from els.events import export_schemas, write_schemas
 from services.sweep import sweep
 
@@ -87,3 +88,15 @@ def sweep_now() -> None:
         f"expired {len(result.expired)}, re-kicked {len(result.rekicked)}, "
         f"resubmitted {len(result.resubmitted)}"
     )
+
+
+def config(
+    reference: Annotated[
+        bool, typer.Option("--reference", help="Print the reference of every setting as Markdown.")
+    ] = False,
+) -> None:
+    """Print the settings this process would run with (as JSON, secrets masked)."""
+    if reference:
+        typer.echo(reference_markdown(), nl=False)
+        return
+    typer.echo(json.dumps(masked(settings()), indent=2))

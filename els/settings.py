@@ -22,7 +22,10 @@ class Settings(BaseSettings):
     pending_ttl_seconds: int = Field(86400, ge=60, description="TTL of outcomes parked for unknown batches.")
 
     # Celery.
-    broker_url: str | None = Field(None, description="Celery broker; defaults to redis_url.")
+    broker_url: str | None = Field(
+        None,
+        description="Celery broker: redis:// or RabbitMQ's amqp:// (quorum queues); defaults to redis_url.",
+    )
     result_backend: str | None = Field(None, description="Celery result backend; defaults to redis_url.")
     queue: str = Field("els", description="Queue the essay work (processing, analysis) is routed to.")
     control_queue: str | None = Field(

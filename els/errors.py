@@ -151,7 +151,7 @@ class RejectionCode(StrEnum):
     - EMPTY_CONTENT: the upload is empty, or its text holds no word at all.
     - CONTENT_TOO_SHORT: fewer words than `Limits.min_words`.
     - CONTENT_TOO_LONG: more bytes, pages or words than the limits allow (`details["limit"]` says which).
-    - UNSUPPORTED_TYPE: not plain text, Markdown, .docx, .odt, RTF or PDF (images, other archives, binary data).
+    - UNSUPPORTED_TYPE: not text, Markdown, .docx, .odt, RTF or PDF (images, other archives, binary data).
     - TEXT_EXTRACTION_FAILED: a supported type that cannot be read, or not safely: corrupt files,
       undecodable text, archives failing the zip-bomb guards, PDFs over the time cap.
     - ENCRYPTED_FILE: a password-protected PDF.

@@ -64,6 +64,12 @@ class UnsupportedMediaTypeError(ElsError):
     code = "UNSUPPORTED_TYPE"
 
 
+class ArchiveRefusedError(ElsError):
+    """A class archive refused whole: damaged, or over a cap on its members, size or compression ratio."""
+
+    code = "ARCHIVE_REFUSED"
+
+
 class UnsupportedLanguageError(ElsError):
     """A language ELS has no spelling dictionary (and so no analysis) for."""
 

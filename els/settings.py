@@ -66,6 +66,15 @@ class Settings(BaseSettings):
         50 * 1024 * 1024, ge=1, description="Largest total uncompressed size of a .docx archive."
     )
     docx_max_compression_ratio: int = Field(100, ge=1, description="Largest uncompressed/compressed ratio.")
+    archive_max_bytes: int = Field(
+        200 * 1024 * 1024, ge=1, description="Largest class archive (ZIP) one request may send."
+    )
+    archive_max_members: int = Field(
+        1000, ge=1, description="Most entries a class archive may hold, folders and skipped files included."
+    )
+    archive_max_uncompressed_bytes: int = Field(
+        500 * 1024 * 1024, ge=1, description="Largest total uncompressed size of a class archive."
+    )
     pdf_max_pages: int = Field(
         100, ge=1, description="A PDF with more pages is rejected as CONTENT_TOO_LONG."
     )

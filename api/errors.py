@@ -14,6 +14,7 @@ from starlette.exceptions import HTTPException
 from starlette.requests import ClientDisconnect
 
 from els.errors import (
+    BatchGoneError,
     ConflictError,
     ElsError,
     IdempotencyKeyReusedError,
@@ -22,6 +23,7 @@ from els.errors import (
     NotReadyError,
     PayloadTooLargeError,
     UnauthorizedError,
+    UnsupportedLanguageError,
     UnsupportedMediaTypeError,
 )
 
@@ -43,6 +45,8 @@ _STATUS: tuple[tuple[type[ElsError], int], ...] = (
     (PayloadTooLargeError, 413),
     (UnsupportedMediaTypeError, 415),
     (InvalidInputError, 422),
+    (UnsupportedLanguageError, 422),
+    (BatchGoneError, 410),
     (NotReadyError, 503),
 )
 

@@ -36,6 +36,7 @@ from db.session import unit_of_work
 from els.errors import BatchConflictError, InvalidInputError, NotFoundError
 from els.jsontypes import JsonObject
 from els.settings import Settings
+from essays.spelling import supported_language
 from services.bounds import canonical_metadata, check_plain_id, check_text
 from services.outages import outage_as_not_ready
 from services.runtime import Runtime
@@ -132,6 +133,7 @@ def _check_registration(settings: Settings, request: BatchRequest) -> _CheckedRe
         )
     essay_ids, shape = _slots(settings, batch_id, request)
     language = _short_text("language", request.language or settings.default_language, MAX_LANGUAGE_CHARS)
+    supported_language(language)  # UnsupportedLanguageError: essays in it could not be analysed
     course_code = request.course_code
     if course_code is not None:
         _short_text("course_code", course_code, MAX_COURSE_CODE_CHARS)

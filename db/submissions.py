@@ -324,7 +324,7 @@ def list_batch_submissions(
     )
     if limit is not None:
         query = query.limit(limit)
-    return [_summary(row, size) for row, size in session.execute(query).tuples()]
+    return [_summary(row, size) for row, size in session.execute(query)]
 
 
 def count_batch_submissions(session: Session, batch_id: str) -> int:
@@ -336,15 +336,11 @@ def count_batch_submissions(session: Session, batch_id: str) -> int:
 
 def load_submission_summary(session: Session, submission_id: str) -> SubmissionSummary | None:
     """One submission without its bytes, or None."""
-    found = (
-        session.execute(
-            select(Submission, Content.size)
-            .join(Content, Content.sha256 == Submission.upload_sha256)
-            .where(Submission.submission_id == submission_id)
-        )
-        .tuples()
-        .first()
-    )
+    found = session.execute(
+        select(Submission, Content.size)
+        .join(Content, Content.sha256 == Submission.upload_sha256)
+        .where(Submission.submission_id == submission_id)
+    ).first()
     if found is None:
         return None
     row, size = found

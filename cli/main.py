@@ -11,7 +11,6 @@ import sys
 from importlib import metadata
 from typing import Annotated
 
-import click
 import typer
 from pydantic import ValidationError
 from redis.exceptions import ConnectionError as RedisConnectionError
@@ -83,12 +82,15 @@ def describe(error: BaseException) -> tuple[str, int]:
         return f"error: {error}", EXIT_USAGE
     if isinstance(error, ElsError):
         return f"error: {error}", EXIT_FAILURE
-    if isinstance(error, ValidationError):
+    if isinstance(error, ValidationError) and error.title == "Settings":
         problems = "; ".join(
             f"ELS_{'_'.join(str(part) for part in problem['loc']).upper()}: {problem['msg']}"
             for problem in error.errors()[:3]
         )
         return f"error: [CONFIGURATION_ERROR] bad setting: {problems}", EXIT_USAGE
+    if isinstance(error, ValidationError):
+        problems = "; ".join(str(problem["msg"]) for problem in error.errors()[:3])
+        return f"error: Invalid value: {problems} (see --help)", EXIT_USAGE
     if isinstance(error, RedisConnectionError | RedisTimeoutError):
         return f"error: [NOT_READY] cannot reach Redis ({error}): start it or set ELS_REDIS_URL", EXIT_FAILURE
     if isinstance(error, OperationalError):
@@ -109,12 +111,12 @@ def main() -> None:
     """Entry point of the `els` console script: every error is one line and an exit code, never a trace."""
     try:
         result = cli(standalone_mode=False)
-    except click.exceptions.Exit as done:
+    except typer.Exit as done:
         sys.exit(done.exit_code)
-    except click.exceptions.Abort:
+    except typer.Abort:
         typer.echo("error: aborted", err=True)
         sys.exit(EXIT_FAILURE)
-    except click.ClickException as usage:
+    except typer.TyperException as usage:
         typer.echo(one_line(f"error: {usage.format_message()} (see --help)"), err=True)
         sys.exit(EXIT_USAGE)
     except KeyboardInterrupt:

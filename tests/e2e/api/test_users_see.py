@@ -6,9 +6,12 @@ import csv
 import io
 import time
 
+import redis
 from celery.worker.worker import WorkController
 from fastapi.testclient import TestClient
 
+from coordinator import Coordinator
+from els.settings import Settings
 from tests.e2e.api.conftest import ALICE, BOB, essay_text, new_batch_id
 from tests.e2e.api.test_batches_end_to_end import wait_for_state
 
@@ -147,3 +150,21 @@ def test_operation_ids_are_stable_and_the_report_is_typed(client: TestClient) ->
     } <= ids
     report = spec["components"]["schemas"]["BatchReport"]["properties"]["report"]
     assert report == {"$ref": "#/components/schemas/ReportBody"}
+
+
+def test_a_finished_batch_past_retention_answers_410_pointing_at_its_report(
+    client: TestClient, els_worker: WorkController, api_settings: Settings, redis_client: redis.Redis
+) -> None:
+    batch_id = new_batch_id()
+    register(client, batch_id, 1)
+    files = [("files", ("only.txt", essay_text("bridges carry heavy loads").encode(), "text/plain"))]
+    assert client.post(f"/v1/batches/{batch_id}/essays", files=files, headers=ALICE).status_code == 202
+    wait_for_state(client, batch_id, "done")
+    coordinator = Coordinator.from_settings(api_settings, redis_client)
+    redis_client.delete(coordinator.config.keys.batch(batch_id).hash)  # as retention would
+    gone = client.get(f"/v1/batches/{batch_id}", headers=ALICE)
+    assert gone.status_code == 410, gone.text
+    error = gone.json()["error"]
+    assert error["code"] == "BATCH_GONE" and error["details"]["report"] == f"/v1/batches/{batch_id}/report"
+    assert client.get(f"/v1/batches/{batch_id}/report", headers=ALICE).status_code == 200
+    assert client.get(f"/v1/batches/{batch_id}", headers=BOB).status_code == 404

@@ -14,11 +14,13 @@ from kombu import Exchange, Queue
 from els.settings import Settings
 
 SWEEP_TASK = "els.sweep"
+EXPIRE_DUE_TASK = "els.expire_due"
 RELAY_TASK = "els.relay_outbox"
 # Short bookkeeping tasks that deadlines and completions wait on: they get a queue of their own, so a
 # backlog of essays never holds them back (and never makes beat's sweep expire unrun).
 CONTROL_TASKS = (
     SWEEP_TASK,
+    EXPIRE_DUE_TASK,
     RELAY_TASK,
     "els.complete_batch",
     "els.finalize_batch",

@@ -7,8 +7,9 @@ from contextlib import asynccontextmanager
 
 import anyio.to_thread
 from fastapi import FastAPI
+from fastapi.middleware.cors import CORSMiddleware
 
-from api import archives, batches, essays, ops
+from api import archives, batches, essays, ops, submissions
 from api.errors import install_error_handlers
 from api.middleware import RequestGuard
 from bootstrap import build_runtime
@@ -38,9 +39,19 @@ def create_app(settings: Settings) -> FastAPI:
         lifespan=lifespan,
     )
     app.add_middleware(RequestGuard, max_request_bytes=settings.max_request_bytes)
+    if settings.cors_origins:
+        # Off unless ELS_CORS_ORIGINS names origins; bearer tokens travel in a header, never a cookie.
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=list(settings.cors_origins),
+            allow_methods=["GET", "POST"],
+            allow_headers=["Authorization", "Content-Type", "Idempotency-Key", "X-Correlation-ID"],
+            expose_headers=["Location", "Retry-After", "X-Correlation-ID"],
+        )
     install_error_handlers(app)
     app.include_router(batches.router)
     app.include_router(archives.router)
     app.include_router(essays.router)
+    app.include_router(submissions.router)
     app.include_router(ops.router)
     return app

@@ -1,4 +1,4 @@
-"""Batch endpoints: register, upload essays, live status, listing and the final report.
+"""Batch endpoints: register, upload essays, live status, listing, close, cancel, files and the report.
 
 Routes only parse HTTP and call a service; plain `def` routes run in FastAPI's thread pool, and the
 upload route reads its body on the event loop and hands the work to a worker thread.
@@ -11,6 +11,7 @@ from typing import Annotated, Literal
 
 import anyio.to_thread
 from fastapi import APIRouter, Header, Query, Request, Response
+from fastapi.responses import PlainTextResponse
 
 from api.auth import Owner
 from api.errors import correlation_id_of
@@ -18,24 +19,41 @@ from api.schemas import (
     ERROR_RESPONSES,
     BatchCreate,
     BatchCreated,
+    BatchEnded,
     BatchLine,
     BatchList,
     BatchReport,
     BatchStatusBody,
+    DuplicateBody,
     EssayStatus,
+    FileBody,
+    Measures,
+    ReportBody,
+    SlotBody,
     SubmissionAccepted,
+    SubmissionList,
     SubmissionsAccepted,
 )
 from api.state import runtime_of
 from api.uploads import UPLOAD_BODY_SCHEMA, read_uploads
 from els.logs import log_context
 from services import queries
+from services.closing import EndedBatch, cancel_batch, close_batch
 from services.intake import (
     BatchRequest,
     check_batch_owner,
     check_open_batch,
     register_batch,
     submit_essays,
+)
+from services.report_document import (
+    DuplicatePair,
+    FileView,
+    SlotView,
+    batch_document,
+    batch_submissions,
+    document_csv,
+    live_document,
 )
 
 router = APIRouter(prefix="/v1/batches", tags=["batches"], responses=ERROR_RESPONSES)
@@ -45,7 +63,7 @@ def _at(ms: int) -> datetime:
     return datetime.fromtimestamp(ms / 1000, UTC)
 
 
-@router.post("", status_code=201, response_model=BatchCreated)
+@router.post("", status_code=201, response_model=BatchCreated, operation_id="register_batch")
 def create_batch(body: BatchCreate, owner: Owner, request: Request, response: Response) -> BatchCreated:
     """Register a batch; an identical replay answers 200 with the same body, a conflicting one 409."""
     with log_context(batch_id=body.batch_id):
@@ -65,6 +83,7 @@ def create_batch(body: BatchCreate, owner: Owner, request: Request, response: Re
         )
     if not batch.created:
         response.status_code = 200
+    response.headers["Location"] = f"/v1/batches/{batch.batch_id}"
     return BatchCreated(
         batch_id=batch.batch_id,
         state=batch.state.value,
@@ -76,7 +95,9 @@ def create_batch(body: BatchCreate, owner: Owner, request: Request, response: Re
     )
 
 
-@router.post("/{batch_id}/essays", status_code=202, openapi_extra=UPLOAD_BODY_SCHEMA)
+@router.post(
+    "/{batch_id}/essays", status_code=202, openapi_extra=UPLOAD_BODY_SCHEMA, operation_id="upload_essays"
+)
 async def upload_essays(
     batch_id: str,
     owner: Owner,
@@ -117,35 +138,42 @@ async def upload_essays(
     )
 
 
-@router.get("/{batch_id}")
+@router.get("/{batch_id}", operation_id="get_batch")
 def batch_status(batch_id: str, owner: Owner, request: Request) -> BatchStatusBody:
-    """Live state from the coordinator, with each essay's state from SQL."""
-    view = queries.batch_view(runtime_of(request), owner, batch_id)
-    status = view.status
+    """Live state, every slot tied to its file; 410 BATCH_GONE once a finished batch's live state is gone.
+
+    `state` is `expiring` once the deadline has passed while the batch is still closing.
+    """
+    document = live_document(runtime_of(request), owner, batch_id)
     return BatchStatusBody(
         batch_id=batch_id,
-        state=status.state.value,
-        expected=status.expected,
-        assigned=status.assigned,
-        failed=status.failed,
-        excess=status.excess,
-        duplicates=status.duplicates,
-        missing_essay_ids=list(status.missing_essay_ids),
-        deadline_at=_at(status.deadline_ms),
+        state=document.state,
+        expected=document.expected,
+        assigned=document.assigned,
+        failed=document.failed,
+        excess=document.excess,
+        duplicates=document.duplicates,
+        missing_essay_ids=list(document.missing_essay_ids),
+        deadline_at=document.deadline_at,
+        closed_at=document.closed_at,
         essays=[
             EssayStatus(
-                essay_id=essay.essay_id,
-                position=essay.position,
-                state=essay.state.value,
-                submission_id=essay.submission_id,
-                error_code=essay.error_code,
+                essay_id=slot.essay_id,
+                position=slot.position,
+                state=slot.state,
+                submission_id=None if slot.file is None else slot.file.submission_id,
+                error_code=slot.code,
             )
-            for essay in view.essays
+            for slot in document.slots
         ],
+        slots=[slot_body(slot) for slot in document.slots],
+        refused=[file_body(item) for item in document.refused],
+        duplicate_files=[duplicate_body(pair) for pair in document.duplicate_pairs],
+        excess_files=[file_body(item) for item in document.excess_files],
     )
 
 
-@router.get("")
+@router.get("", operation_id="list_batches")
 def list_batches(
     owner: Owner,
     request: Request,
@@ -173,7 +201,124 @@ def list_batches(
     )
 
 
-@router.get("/{batch_id}/report")
+@router.get("/{batch_id}/report", operation_id="get_batch_report")
 def batch_report(batch_id: str, owner: Owner, request: Request) -> BatchReport:
-    """The final report of a DONE batch; 409 with the current state before that."""
-    return BatchReport(batch_id=batch_id, report=queries.batch_report(runtime_of(request), owner, batch_id))
+    """The final report of a DONE batch, every slot tied to its file; 409 with the current state before."""
+    runtime = runtime_of(request)
+    report = ReportBody.model_validate(queries.batch_report(runtime, owner, batch_id))
+    document = batch_document(runtime, owner, batch_id)
+    return BatchReport(
+        batch_id=batch_id,
+        state=document.state,
+        report=report,
+        slots=[slot_body(slot) for slot in document.slots],
+        files_received=[file_body(item) for item in document.files],
+        files_refused=[file_body(item) for item in document.refused],
+        duplicates=[duplicate_body(pair) for pair in document.duplicate_pairs],
+        excess_files=[file_body(item) for item in document.excess_files],
+        missing_essay_ids=list(document.missing_essay_ids),
+    )
+
+
+@router.get(
+    "/{batch_id}/report.csv",
+    operation_id="get_batch_report_csv",
+    response_class=PlainTextResponse,
+    responses={200: {"content": {"text/csv": {"schema": {"type": "string"}}}, "description": "CSV"}},
+)
+def batch_report_csv(batch_id: str, owner: Owner, request: Request) -> PlainTextResponse:
+    """One row per slot (essay id, filename, outcome, state, code, message, measures), safe to open in a
+    spreadsheet; measures are filled once the batch is analysed."""
+    document = batch_document(runtime_of(request), owner, batch_id)
+    return PlainTextResponse(
+        document_csv(document),
+        media_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": f'attachment; filename="{batch_id}.csv"'},
+    )
+
+
+@router.post("/{batch_id}/close", operation_id="close_batch")
+def close(batch_id: str, owner: Owner, request: Request) -> BatchEnded:
+    """Close the batch now: it seals with its missing slots named and goes on to its report.
+
+    Uploads still being processed take no slot (excess). Idempotent: a repeat answers the same, with
+    `replayed`; 409 BATCH_NOT_OPEN when the batch ended another way.
+    """
+    return ended_body(close_batch(runtime_of(request), owner, batch_id))
+
+
+@router.post("/{batch_id}/cancel", operation_id="cancel_batch")
+def cancel(batch_id: str, owner: Owner, request: Request) -> BatchEnded:
+    """Cancel the batch: no analysis, no report, no more uploads; `batch.cancelled` is published once.
+
+    Idempotent: a repeat answers the same, with `replayed`; 409 BATCH_NOT_OPEN when it ended another way.
+    """
+    return ended_body(cancel_batch(runtime_of(request), owner, batch_id))
+
+
+@router.get("/{batch_id}/submissions", operation_id="list_batch_submissions")
+def list_submissions(
+    batch_id: str,
+    owner: Owner,
+    request: Request,
+    offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
+    limit: Annotated[int, Query(ge=1, le=500)] = 100,
+) -> SubmissionList:
+    """A page of the batch's uploads in arrival order, each with its outcome."""
+    page = batch_submissions(runtime_of(request), owner, batch_id, offset, limit)
+    return SubmissionList(
+        batch_id=batch_id,
+        submissions=[file_body(item) for item in page.files],
+        total=page.total,
+        next_offset=page.next_offset,
+    )
+
+
+def file_body(item: FileView) -> FileBody:
+    """The API shape of one file."""
+    return FileBody(
+        submission_id=item.submission_id,
+        batch_id=item.batch_id,
+        filename=item.filename,
+        size=item.size,
+        media_type=item.media_type,
+        received_at=item.received_at,
+        outcome=item.outcome,
+        essay_id=item.essay_id,
+        code=item.code,
+        message=item.message,
+        duplicate_of_filename=item.duplicate_of_filename,
+    )
+
+
+def slot_body(slot: SlotView) -> SlotBody:
+    """The API shape of one slot."""
+    return SlotBody(
+        essay_id=slot.essay_id,
+        position=slot.position,
+        state=slot.state,
+        outcome=slot.outcome,
+        code=slot.code,
+        message=slot.message,
+        file=None if slot.file is None else file_body(slot.file),
+        measures=None if slot.measures is None else Measures.model_validate(slot.measures),
+    )
+
+
+def duplicate_body(pair: DuplicatePair) -> DuplicateBody:
+    """The API shape of one duplicate pair."""
+    return DuplicateBody(
+        file=file_body(pair.file), of_essay_id=pair.of_essay_id, of_filename=pair.of_filename
+    )
+
+
+def ended_body(ended: EndedBatch) -> BatchEnded:
+    """The API shape of a closed or cancelled batch."""
+    return BatchEnded(
+        batch_id=ended.batch_id,
+        state=ended.state.value,
+        current_state=ended.current_state.value,
+        replayed=ended.replayed,
+        missing_essay_ids=list(ended.missing_essay_ids),
+        closed_at=ended.closed_at,
+    )

@@ -15,6 +15,7 @@ from starlette.requests import ClientDisconnect
 
 from els.errors import (
     ArchiveRefusedError,
+    BatchGoneError,
     ConflictError,
     ElsError,
     IdempotencyKeyReusedError,
@@ -23,6 +24,7 @@ from els.errors import (
     NotReadyError,
     PayloadTooLargeError,
     UnauthorizedError,
+    UnsupportedLanguageError,
     UnsupportedMediaTypeError,
 )
 
@@ -45,6 +47,8 @@ _STATUS: tuple[tuple[type[ElsError], int], ...] = (
     (UnsupportedMediaTypeError, 415),
     (InvalidInputError, 422),
     (ArchiveRefusedError, 422),
+    (UnsupportedLanguageError, 422),
+    (BatchGoneError, 410),
     (NotReadyError, 503),
 )
 

@@ -12,7 +12,7 @@ from services.queries import owned_essay
 router = APIRouter(prefix="/v1/essays", tags=["essays"], responses=ERROR_RESPONSES)
 
 
-@router.get("/{essay_id}")
+@router.get("/{essay_id}", operation_id="get_essay")
 def get_essay(essay_id: str, owner: Owner, request: Request) -> EssayBody:
     """The essay, if its batch is the caller's (another owner's essay is not found)."""
     essay = owned_essay(runtime_of(request), owner, essay_id)

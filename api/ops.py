@@ -26,13 +26,13 @@ OPEN_BATCHES = Gauge("els_open_batches", "Batches OPEN in the coordinator's inde
 OUTBOX_BACKLOG = Gauge("els_outbox_backlog", "Outbox events waiting to be published, counted at scrape time.")
 
 
-@router.get("/healthz")
+@router.get("/healthz", operation_id="healthz")
 async def healthz() -> Health:
     """The process is up and serving."""
     return Health(status="ok")
 
 
-@router.get("/readyz", response_model=Health, responses={503: {"model": Health}})
+@router.get("/readyz", response_model=Health, responses={503: {"model": Health}}, operation_id="readyz")
 async def readyz(request: Request) -> JSONResponse:
     """Redis, the database and the broker answer, the schema is at the head and Redis will not evict.
 
@@ -54,7 +54,7 @@ async def readyz(request: Request) -> JSONResponse:
     return JSONResponse(body.model_dump(), status_code=200 if ready else 503)
 
 
-@router.get("/metrics", response_class=Response)
+@router.get("/metrics", response_class=Response, operation_id="metrics")
 def metrics(request: Request) -> Response:
     """Prometheus exposition of every ELS metric, with the scrape-time gauges refreshed first."""
     runtime = runtime_of(request)

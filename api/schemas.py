@@ -154,11 +154,73 @@ class EssayStatus(BaseModel):
     error_code: str | None
 
 
-class BatchStatusBody(BaseModel):
-    """Live batch state from the coordinator plus each essay's state."""
+class FileBody(BaseModel):
+    """One uploaded file and what became of it."""
+
+    submission_id: str
+    batch_id: str
+    filename: str
+    size: int = Field(description="Bytes of the upload as received.")
+    media_type: str
+    received_at: datetime
+    outcome: str = Field(description="received, processing, assigned, failed, duplicate or excess.")
+    essay_id: str | None = Field(
+        description="The slot it took or failed in; for a duplicate, the slot whose content it repeats."
+    )
+    code: str | None = Field(description="The stable code of a failed file.")
+    message: str | None = Field(description="Why a failed file was refused, for people.")
+    duplicate_of_filename: str | None = Field(description="For a duplicate: the file holding that slot.")
+
+
+class SubmissionList(BaseModel):
+    """A page of a batch's uploads in arrival order; pass `next_offset` back as `offset`."""
 
     batch_id: str
+    submissions: list[FileBody]
+    total: int
+    next_offset: int | None
+
+
+class Measures(BaseModel):
+    """The headline measures of an analysed essay."""
+
+    words: int | None = None
+    readability: float | None = None
+    spelling_errors_per_100_words: float | None = None
+    type_token_ratio: float | None = None
+    mtld: float | None = None
+    mean_sentence_length: float | None = None
+
+
+class SlotBody(BaseModel):
+    """One expected essay: its outcome and the file behind it."""
+
+    essay_id: str
+    position: int
     state: str
+    outcome: str = Field(description="assigned, failed, missing, or awaiting while the batch is open.")
+    code: str | None
+    message: str | None
+    file: FileBody | None
+    measures: Measures | None
+
+
+class DuplicateBody(BaseModel):
+    """A file whose content already holds a slot, and the slot and file it repeats."""
+
+    file: FileBody
+    of_essay_id: str
+    of_filename: str | None
+
+
+class BatchStatusBody(BaseModel):
+    """Live batch state from the coordinator, every slot tied to its file."""
+
+    batch_id: str
+    state: str = Field(
+        description="open, expiring (deadline passed, closing), sealed, expired, closed, finalizing, done "
+        "or cancelled."
+    )
     expected: int
     assigned: int
     failed: int
@@ -166,7 +228,23 @@ class BatchStatusBody(BaseModel):
     duplicates: int
     missing_essay_ids: list[str]
     deadline_at: datetime
+    closed_at: datetime | None = None
     essays: list[EssayStatus]
+    slots: list[SlotBody] = Field(default_factory=list)
+    refused: list[FileBody] = Field(default_factory=list, description="Files that failed, with reasons.")
+    duplicate_files: list[DuplicateBody] = Field(default_factory=list)
+    excess_files: list[FileBody] = Field(default_factory=list)
+
+
+class BatchEnded(BaseModel):
+    """A batch its owner closed or cancelled; `replayed` when an earlier request did it."""
+
+    batch_id: str
+    state: str = Field(description="closed or cancelled: how the owner ended it.")
+    current_state: str = Field(description="Where the batch is now (finalizing and done follow).")
+    replayed: bool
+    missing_essay_ids: list[str]
+    closed_at: datetime | None
 
 
 class BatchLine(BaseModel):
@@ -189,11 +267,75 @@ class BatchList(BaseModel):
     next_cursor: str | None
 
 
-class BatchReport(BaseModel):
-    """The final report of a DONE batch."""
+class ReportCounts(BaseModel):
+    """How many slots ended each way, and the uploads that took no slot."""
+
+    expected: int
+    analysed: int
+    failed: int
+    analysis_failed: int
+    missing: int
+    excess: int
+    duplicates: int
+
+
+class ReportMeans(BaseModel):
+    """Means over the analysed essays; null where no essay has the measure."""
+
+    words: float | None
+    spelling_errors_per_100_words: float | None
+    readability: float | None
+    type_token_ratio: float | None
+    mtld: float | None
+    mean_sentence_length: float | None
+
+
+class EssayAnalysisBody(BaseModel):
+    """The measures of one analysed essay."""
+
+    language: str
+    words: int
+    sentences: int
+    spelling_errors: int
+    spelling_errors_per_100_words: float
+    readability: float | None
+    readability_formula: str | None
+    type_token_ratio: float
+    mtld: float
+    mean_sentence_length: float
+
+
+class ReportEssay(BaseModel):
+    """One slot of the report."""
+
+    essay_id: str
+    status: str = Field(description="analysed, failed, analysis_failed or missing.")
+    code: str | None
+    message: str | None
+    analysis: EssayAnalysisBody | None
+
+
+class ReportBody(BaseModel):
+    """The report as stored when the batch finished."""
 
     batch_id: str
-    report: JsonBody
+    counts: ReportCounts
+    means: ReportMeans
+    essays: list[ReportEssay]
+
+
+class BatchReport(BaseModel):
+    """The final report of a DONE batch, with every slot tied to its file."""
+
+    batch_id: str
+    state: str = "done"
+    report: ReportBody
+    slots: list[SlotBody] = Field(default_factory=list)
+    files_received: list[FileBody] = Field(default_factory=list)
+    files_refused: list[FileBody] = Field(default_factory=list, description="Failed files with reasons.")
+    duplicates: list[DuplicateBody] = Field(default_factory=list)
+    excess_files: list[FileBody] = Field(default_factory=list)
+    missing_essay_ids: list[str] = Field(default_factory=list)
 
 
 class EssayBody(BaseModel):
@@ -228,11 +370,12 @@ ERROR_RESPONSES: dict[int | str, dict[str, object]] = {
     401: _error("No bearer token, or an unknown one (UNAUTHORIZED)."),
     404: _error("Unknown batch or essay, or another owner's (NOT_FOUND)."),
     409: _error("Conflicts with stored state (BATCH_CONFLICT, BATCH_NOT_OPEN, BATCH_NOT_DONE, ...)."),
+    410: _error("The batch finished and its live state is gone; read its report (BATCH_GONE)."),
     413: _error("Upload or body too large (PAYLOAD_TOO_LARGE)."),
     415: _error("Unsupported file or body type (UNSUPPORTED_TYPE)."),
     422: _error(
         "Malformed body, id or parameter (INVALID_INPUT); an Idempotency-Key reused for another "
-        "upload (IDEMPOTENCY_KEY_REUSED)."
+        "upload (IDEMPOTENCY_KEY_REUSED); a language the analysers lack (UNSUPPORTED_LANGUAGE)."
     ),
     503: _error("A dependency does not answer (NOT_READY); retry after the Retry-After seconds."),
 }

@@ -1,4 +1,4 @@
-"""`els batch`: register batches, submit essays and follow them from a terminal."""
+"""`els batch`: register batches, submit essays, follow, close or cancel them, and read their reports."""
 
 from __future__ import annotations
 
@@ -15,12 +15,20 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from cli.context import runtime
+from cli.report import print_document
 from coordinator import BatchState, BatchStatus
-from els.errors import NotFoundError
+from els.errors import InvalidInputError, NotFoundError
+from services.closing import EndedBatch, cancel_batch, close_batch
 from services.intake import BatchRequest, Upload, register_batch, submit_essays
+from services.report_document import batch_document, document_csv, document_json, owner_of_batch
 
-batch_cli = typer.Typer(help="Register batches, submit essays, follow progress.", no_args_is_help=True)
+batch_cli = typer.Typer(
+    help="Register batches, submit essays, follow progress, close or cancel them, read reports.",
+    no_args_is_help=True,
+)
 console = Console(stderr=True)
+
+FINAL = (BatchState.DONE,)
 
 
 @batch_cli.command("create")
@@ -47,9 +55,12 @@ def create(
 @batch_cli.command("submit")
 def submit(
     batch_id: Annotated[str, typer.Argument(help="The batch to submit to.")],
-    files: Annotated[list[Path], typer.Argument(help="Essay files to upload.", exists=True, dir_okay=False)],
+    files: Annotated[list[Path], typer.Argument(help="Essay files to upload.")],
 ) -> None:
     """Store and enqueue essay files for a batch; prints one submission id per file."""
+    for path in files:
+        if not path.is_file():
+            raise InvalidInputError(f"{path} is not a readable file: give the path of an essay file")
     current = _status(batch_id)
     uploads = [Upload(path.name, "application/octet-stream", path.read_bytes()) for path in files]
     accepted = submit_essays(
@@ -86,29 +97,58 @@ def watch(
     batch_id: Annotated[str, typer.Argument(help="The batch.")],
     timeout: Annotated[float, typer.Option(help="Give up after this many seconds.")] = 3600,
 ) -> None:
-    """Show a live progress bar until the batch is DONE."""
+    """Show a live progress bar until the batch is DONE, then its final state and missing essays."""
+    if timeout <= 0:
+        raise InvalidInputError("--timeout must be a positive number of seconds")
     deadline = time.monotonic() + timeout
     columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
+    current = _status(batch_id)
     with Progress(*columns, console=console) as progress:
         task = progress.add_task("waiting", total=None)
         while True:
             current = _status(batch_id)
             done = current.assigned + current.failed
             progress.update(task, total=current.expected, completed=done, description=current.state.value)
-            if current.state is BatchState.DONE:
-                return
-            if time.monotonic() > deadline:
-                raise typer.Exit(2)
+            if current.state in FINAL or time.monotonic() > deadline:
+                break
             time.sleep(0.5)
+    state = "cancelled" if current.closed_as is BatchState.CANCELLED else current.state.value
+    missing = ", ".join(current.missing_essay_ids) or "none"
+    console.print(
+        f"batch {batch_id}: {state}; {current.assigned} assigned, {current.failed} failed of "
+        f"{current.expected}; missing: {missing}"
+    )
+    if current.state not in FINAL:
+        console.print(f"gave up after {timeout:g} s; the batch is still {state}")
+        raise typer.Exit(1)
 
 
 @batch_cli.command("list")
 def list_batches(
     owner: Annotated[str | None, typer.Option(help="Only this owner's batches.")] = None,
-    limit: Annotated[int, typer.Option(help="Most batches to list.")] = 50,
+    limit: Annotated[int, typer.Option(help="Most batches to list (1..1000).")] = 50,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON lines instead of a table.")] = False,
 ) -> None:
     """List batches not yet DONE."""
     page = runtime().coordinator.list_active_batches(owner, None, limit)
+    if as_json:
+        for item in page.batches:
+            typer.echo(
+                json.dumps(
+                    {
+                        "batch_id": item.batch_id,
+                        "owner": item.owner,
+                        "state": item.state.value,
+                        "expected": item.expected,
+                        "assigned": item.assigned,
+                        "failed": item.failed,
+                        "excess": item.excess,
+                        "created_ms": item.created_ms,
+                        "deadline_ms": item.deadline_ms,
+                    }
+                )
+            )
+        return
     table = Table("batch", "owner", "state", "expected", "assigned", "failed", "excess")
     for item in page.batches:
         table.add_row(
@@ -121,6 +161,53 @@ def list_batches(
             str(item.excess),
         )
     Console().print(table)
+
+
+@batch_cli.command("close")
+def close(batch_id: Annotated[str, typer.Argument(help="The batch to close now.")]) -> None:
+    """Close a batch now: it seals with its missing slots named, then is analysed and reported."""
+    rt = runtime()
+    _print_ended(close_batch(rt, owner_of_batch(rt, batch_id), batch_id))
+
+
+@batch_cli.command("cancel")
+def cancel(batch_id: Annotated[str, typer.Argument(help="The batch to cancel.")]) -> None:
+    """Cancel a batch: no analysis, no report, no more uploads."""
+    rt = runtime()
+    _print_ended(cancel_batch(rt, owner_of_batch(rt, batch_id), batch_id))
+
+
+@batch_cli.command("report")
+def report(
+    batch_id: Annotated[str, typer.Argument(help="The batch.")],
+    as_json: Annotated[bool, typer.Option("--json", help="Print the report as JSON.")] = False,
+    as_csv: Annotated[bool, typer.Option("--csv", help="Print one CSV row per slot.")] = False,
+) -> None:
+    """Print a batch's report: every slot with its file, refused files, duplicates, missing essays."""
+    if as_json and as_csv:
+        raise InvalidInputError("give --json or --csv, not both")
+    rt = runtime()
+    document = batch_document(rt, owner_of_batch(rt, batch_id), batch_id)
+    if as_csv:
+        typer.echo(document_csv(document), nl=False)
+    elif as_json:
+        typer.echo(json.dumps(document_json(document), indent=2))
+    else:
+        print_document(Console(), document)
+
+
+def _print_ended(ended: EndedBatch) -> None:
+    typer.echo(
+        json.dumps(
+            {
+                "batch_id": ended.batch_id,
+                "state": ended.state.value,
+                "current_state": ended.current_state.value,
+                "replayed": ended.replayed,
+                "missing_essay_ids": list(ended.missing_essay_ids),
+            }
+        )
+    )
 
 
 def _status(batch_id: str) -> BatchStatus:

@@ -31,6 +31,7 @@ from coordinator.model import (
     BatchPage,
     BatchStatus,
     BatchSummary,
+    EndResult,
     ExpiredBatch,
     FinalizeTicket,
     ReceiveResult,
@@ -41,6 +42,7 @@ from coordinator.model import (
 from coordinator.replies import (
     STATUS_FIELDS,
     RegisterRefusal,
+    parse_end,
     parse_expired,
     parse_list,
     parse_receive,
@@ -64,7 +66,7 @@ def generated_essay_ids(batch_id: str, count: int) -> tuple[str, ...]:
 
 
 class Coordinator:
-    """Register, claim, fail, expire, finalize, re-kick, status and list: one script each."""
+    """Register, claim, fail, expire, close, cancel, finalize, re-kick, status and list: one script each."""
 
     def __init__(self, client: Client, config: CoordinatorConfig) -> None:
         self.client = client
@@ -209,6 +211,20 @@ class Coordinator:
             ),
         )
         return parse_slot(reply, batch_id, submission_id)
+
+    def close(self, batch_id: str, owner: str, now_ms: int) -> EndResult:
+        """close.lua: the owner's OPEN batch -> CLOSED now, with its missing slots; replays answer alike."""
+        return self._end(ScriptName.CLOSE, "closed", batch_id, owner, now_ms)
+
+    def cancel(self, batch_id: str, owner: str, now_ms: int) -> EndResult:
+        """cancel.lua: the owner's OPEN batch -> CANCELLED (no report); replays answer alike."""
+        return self._end(ScriptName.CANCEL, "cancelled", batch_id, owner, now_ms)
+
+    def _end(self, script: ScriptName, word: str, batch_id: str, owner: str, now_ms: int) -> EndResult:
+        check.check_id("batch_id", batch_id)
+        check.check_id("owner", owner)
+        reply = self._run(script, self.config.keys.batch(batch_id).layout, (batch_id, owner, now_ms))
+        return parse_end(reply, batch_id, word)
 
     def begin_finalize(self, batch_id: str, now_ms: int, lease_ms: int) -> FinalizeTicket:
         """begin_finalize.lua: SEALED|EXPIRED -> FINALIZING for one caller, or a takeover after the lease."""

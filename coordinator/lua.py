@@ -18,6 +18,8 @@ class ScriptName(StrEnum):
     COMPLETE_FINALIZE = "complete_finalize"
     REKICK = "rekick"
     STATUS = "status"
+    CLOSE = "close"
+    CANCEL = "cancel"
     LIST = "list"
 
 

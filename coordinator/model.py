@@ -70,6 +70,23 @@ class ExpiredBatch:
 
 
 @dataclass(frozen=True, slots=True)
+class EndResult:
+    """The answer to `close` or `cancel`.
+
+    `ended`: the batch is closed (or cancelled) by its owner, by this call or, with `replayed`, an earlier
+    one. `found` False: no such batch, or another owner's. Otherwise `state` says how it stopped instead.
+    `missing_essay_ids` are the slots nobody consumed, the same on every replay.
+    """
+
+    batch_id: str
+    found: bool
+    ended: bool
+    replayed: bool
+    state: BatchState | None
+    missing_essay_ids: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
 class FinalizeTicket:
     """The answer to `begin_finalize`: `acquired` with a `token` for the one caller that may finalize."""
 
@@ -114,7 +131,7 @@ class BatchStatus:
 
     batch_id: str
     state: BatchState
-    closed_as: BatchState | None  # SEALED or EXPIRED once the batch stopped taking slots
+    closed_as: BatchState | None  # SEALED, EXPIRED, CLOSED or CANCELLED once it stopped taking slots
     owner: str
     expected: int
     assigned: int

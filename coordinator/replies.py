@@ -8,6 +8,7 @@ from coordinator import narrow
 from coordinator.model import (
     BatchStatus,
     BatchSummary,
+    EndResult,
     ExpiredBatch,
     FinalizeTicket,
     ReceiveResult,
@@ -127,6 +128,25 @@ def parse_slot(raw: object, batch_id: str, submission_id: str) -> SlotResult:
         state=_optional_state(state),
         code=(code or None) if failed else None,
         detail=detail if failed else None,
+    )
+
+
+_ENDS = ("closed", "cancelled", "unknown", "not_open")
+
+
+def parse_end(raw: object, batch_id: str, ended_word: str) -> EndResult:
+    """The reply of close.lua or cancel.lua: {word, state, replayed, {missing essay ids}}."""
+    kind, state, replayed, missing = narrow.array(raw, 4)
+    word = narrow.text(kind)
+    if word not in _ENDS:
+        raise UnexpectedReplyError(f"unknown close or cancel reply {word!r}")
+    return EndResult(
+        batch_id=batch_id,
+        found=word != "unknown",
+        ended=word == ended_word,
+        replayed=narrow.flag(replayed),
+        state=_optional_state(state),
+        missing_essay_ids=narrow.texts(missing),
     )
 
 

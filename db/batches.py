@@ -23,6 +23,10 @@ from els.errors import (
     NotFoundError,
 )
 from els.events import (
+    BatchCancelled,
+    BatchCancelledData,
+    BatchClosed,
+    BatchClosedData,
     BatchCompleted,
     BatchCompletedData,
     BatchExpired,
@@ -146,9 +150,12 @@ def record_batch_closed(
     missing_essay_ids: Sequence[str],
     at: datetime | None = None,
 ) -> bool:
-    """Mirror the coordinator sealing or expiring a batch: missing slots become MISSING, one event."""
-    if kind not in (BatchState.SEALED, BatchState.EXPIRED):
-        raise InvalidInputError(f"a batch closes as sealed or expired, not {kind.value}")
+    """Mirror the coordinator sealing, expiring or closing a batch: missing slots become MISSING, one event.
+
+    CLOSED is a batch its owner closed early: like EXPIRED its missing slots are named, in `batch.closed`.
+    """
+    if kind not in (BatchState.SEALED, BatchState.EXPIRED, BatchState.CLOSED):
+        raise InvalidInputError(f"a batch closes as sealed, expired or closed, not {kind.value}")
     if kind is BatchState.SEALED and missing_essay_ids:
         raise InvalidInputError("a sealed batch has every slot accounted for: nothing is missing")
     row = _get_batch(session, batch_id, for_update=True)
@@ -174,6 +181,16 @@ def record_batch_closed(
         add_event(
             session, BatchSealed.create(sealed, correlation_id=row.correlation_id, occurred_at=closed_at)
         )
+    elif kind is BatchState.CLOSED:
+        closed = BatchClosedData(
+            batch_id=batch_id,
+            expected_count=row.expected_count,
+            missing_essay_ids=[essay.essay_id for essay in missing],
+            closed_at=closed_at,
+        )
+        add_event(
+            session, BatchClosed.create(closed, correlation_id=row.correlation_id, occurred_at=closed_at)
+        )
     else:
         expired = BatchExpiredData(
             batch_id=batch_id,
@@ -184,6 +201,44 @@ def record_batch_closed(
         add_event(
             session, BatchExpired.create(expired, correlation_id=row.correlation_id, occurred_at=closed_at)
         )
+    return True
+
+
+def record_batch_cancelled(
+    session: Session, batch_id: str, missing_essay_ids: Sequence[str], at: datetime | None = None
+) -> bool:
+    """Mirror the owner cancelling a batch: CANCELLED for good (no report), one `batch.cancelled`.
+
+    Its unfilled slots become MISSING. False when it is mirrored already.
+    """
+    row = _get_batch(session, batch_id, for_update=True)
+    if row.closed_as is not None:
+        if row.closed_as != BatchState.CANCELLED.value:
+            raise InvalidTransitionError(
+                f"batch {batch_id} was {row.closed_as}, it cannot also be cancelled",
+                details={"from": row.closed_as, "to": BatchState.CANCELLED.value},
+            )
+        return False
+    advance_batch(BatchState(row.state), BatchState.CANCELLED)
+    cancelled_at = stamp(at)
+    missing = _missing_essays(session, batch_id, missing_essay_ids)
+    for essay in missing:
+        advance_essay(EssayState(essay.state), EssayState.MISSING)
+    for essay in missing:
+        essay.state = EssayState.MISSING.value
+        essay.updated_at = cancelled_at
+    row.state = row.closed_as = BatchState.CANCELLED.value
+    # completed_at: a cancelled batch is finished, so retention and purge count from here.
+    row.closed_at = row.completed_at = cancelled_at
+    data = BatchCancelledData(
+        batch_id=batch_id,
+        expected_count=row.expected_count,
+        missing_essay_ids=[essay.essay_id for essay in missing],
+        cancelled_at=cancelled_at,
+    )
+    add_event(
+        session, BatchCancelled.create(data, correlation_id=row.correlation_id, occurred_at=cancelled_at)
+    )
     return True
 
 

@@ -37,7 +37,7 @@ def purge_finished(
     dry_run: bool = False,
     now: datetime | None = None,
 ) -> PurgeReport:
-    """Remove DONE batches completed more than `older_than` ago, with their rows and published events.
+    """Remove DONE and CANCELLED batches finished more than `older_than` ago, their rows and published events.
 
     Content is removed only when no remaining submission refers to it; unpublished and parked events
     stay for the relay and for operators.
@@ -50,7 +50,7 @@ def purge_finished(
 
 def _purge(session: Session, cutoff: datetime, dry_run: bool) -> PurgeReport:
     batch_ids = select(Batch.batch_id).where(
-        Batch.state == BatchState.DONE.value, Batch.completed_at < cutoff
+        Batch.state.in_((BatchState.DONE.value, BatchState.CANCELLED.value)), Batch.completed_at < cutoff
     )
     orphans = _orphaned_contents(session, batch_ids)
     # Children before parents: failures -> essays -> submissions -> batches, then unreferenced contents.

@@ -6,12 +6,12 @@ import hashlib
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import ColumnElement, select
+from sqlalchemy import ColumnElement, func, select
 from sqlalchemy.orm import Session
 
 from db.clock import stamp
 from db.contents import load_content, store_content
-from db.models import Batch, Submission
+from db.models import Batch, Content, Submission
 from db.writes import insert_ignore
 from els.errors import ConflictError, IdempotencyKeyReusedError, InvalidTransitionError, NotFoundError
 from els.jsontypes import JsonObject
@@ -292,3 +292,72 @@ def claim_stale_submissions(
 def _stale(untouched_since: datetime) -> tuple[ColumnElement[bool], ...]:
     unsettled = (SubmissionState.RECEIVED.value, SubmissionState.PROCESSING.value)
     return (Submission.state.in_(unsettled), Submission.updated_at < untouched_since)
+
+
+@dataclass(frozen=True)
+class SubmissionSummary:
+    """A stored submission without its bytes: what a listing or a report shows of one upload."""
+
+    submission_id: str
+    batch_id: str
+    filename: str
+    media_type: str
+    size: int
+    state: SubmissionState
+    essay_id: str | None  # the slot it took or failed in, or the slot whose content it duplicates
+    error_code: str | None
+    error_detail: str | None
+    received_at: datetime
+    updated_at: datetime
+
+
+def list_batch_submissions(
+    session: Session, batch_id: str, *, offset: int = 0, limit: int | None = None
+) -> list[SubmissionSummary]:
+    """The batch's submissions in arrival order (then id), a page of them when `limit` is given."""
+    query = (
+        select(Submission, Content.size)
+        .join(Content, Content.sha256 == Submission.upload_sha256)
+        .where(Submission.batch_id == batch_id)
+        .order_by(Submission.created_at, Submission.submission_id)
+        .offset(offset)
+    )
+    if limit is not None:
+        query = query.limit(limit)
+    return [_summary(row, size) for row, size in session.execute(query)]
+
+
+def count_batch_submissions(session: Session, batch_id: str) -> int:
+    """How many submissions the batch has."""
+    counted = select(func.count()).select_from(Submission).where(Submission.batch_id == batch_id)
+    total = session.scalar(counted)
+    return int(total or 0)
+
+
+def load_submission_summary(session: Session, submission_id: str) -> SubmissionSummary | None:
+    """One submission without its bytes, or None."""
+    found = session.execute(
+        select(Submission, Content.size)
+        .join(Content, Content.sha256 == Submission.upload_sha256)
+        .where(Submission.submission_id == submission_id)
+    ).first()
+    if found is None:
+        return None
+    row, size = found
+    return _summary(row, size)
+
+
+def _summary(row: Submission, size: int) -> SubmissionSummary:
+    return SubmissionSummary(
+        submission_id=row.submission_id,
+        batch_id=row.batch_id,
+        filename=row.filename,
+        media_type=row.media_type,
+        size=size,
+        state=SubmissionState(row.state),
+        essay_id=row.essay_id,
+        error_code=row.error_code,
+        error_detail=row.error_detail,
+        received_at=row.created_at,
+        updated_at=row.updated_at,
+    )

@@ -109,6 +109,12 @@ class BatchNotDoneError(ConflictError):
     code = "BATCH_NOT_DONE"
 
 
+class BatchGoneError(ElsError):
+    """The batch finished and its live state is gone (past retention); its report is still there."""
+
+    code = "BATCH_GONE"
+
+
 class InvalidTransitionError(ConflictError):
     """A state change the lifecycle does not allow."""
 

@@ -1,4 +1,4 @@
-"""The events ELS publishes: one envelope, seven event types, each with a JSON Schema.
+"""The events ELS publishes: one envelope, nine event types, each with a JSON Schema.
 
 An event id is a uuid5 of a fixed namespace and "<event type>:<business key>", so the same fact always
 carries the same id, however often it is written or relayed: consumers de-duplicate by it. Business keys
@@ -110,6 +110,22 @@ class BatchExpiredData(EventData):
     closed_at: AwareDatetime
 
 
+class BatchClosedData(EventData):
+    """The batch's owner closed it before it filled; the slots nobody consumed are `missing_essay_ids`."""
+
+    expected_count: int
+    missing_essay_ids: list[str]
+    closed_at: AwareDatetime
+
+
+class BatchCancelledData(EventData):
+    """The batch's owner cancelled it: no analysis, no report; `missing_essay_ids` were never filled."""
+
+    expected_count: int
+    missing_essay_ids: list[str]
+    cancelled_at: AwareDatetime
+
+
 class BatchCompletedData(EventData):
     """The batch's analysis finished and its report is final."""
 
@@ -191,6 +207,18 @@ class BatchExpired(Event[BatchExpiredData]):
     event_type: Literal["batch.expired"] = "batch.expired"
 
 
+class BatchClosed(Event[BatchClosedData]):
+    """`batch.closed`: emitted once when the owner closes a batch early."""
+
+    event_type: Literal["batch.closed"] = "batch.closed"
+
+
+class BatchCancelled(Event[BatchCancelledData]):
+    """`batch.cancelled`: emitted once when the owner cancels a batch; no `batch.completed` follows."""
+
+    event_type: Literal["batch.cancelled"] = "batch.cancelled"
+
+
 class BatchCompleted(Event[BatchCompletedData]):
     """`batch.completed`: emitted once when the report is written."""
 
@@ -204,6 +232,8 @@ AnyEvent = Annotated[
     | ExcessContent
     | BatchSealed
     | BatchExpired
+    | BatchClosed
+    | BatchCancelled
     | BatchCompleted,
     Field(discriminator="event_type"),
 ]
@@ -215,6 +245,8 @@ EVENT_MODELS: tuple[type[BaseModel], ...] = (
     ExcessContent,
     BatchSealed,
     BatchExpired,
+    BatchClosed,
+    BatchCancelled,
     BatchCompleted,
 )
 

@@ -120,6 +120,11 @@ class Settings(BaseSettings):
         description="sha256 hex digest of a bearer token -> the owner it acts as (JSON object).",
     )
     max_request_bytes: int = Field(50 * 1024 * 1024, ge=1, description="Largest request body the API reads.")
+    cors_origins: tuple[str, ...] = Field(
+        (),
+        description='Origins browsers may call the API from (JSON list, e.g. ["https://ui.example"]); '
+        "empty: CORS off.",
+    )
 
     # Worker metrics (Prometheus), served by the worker's main process (complete with threads/solo pools).
     worker_metrics_port: int | None = Field(

@@ -1,7 +1,10 @@
 """The lifecycles ELS tracks, as explicit transition tables, and the slot outcomes of the coordinator.
 
-A batch is open → sealed | expired → finalizing → done; the coordinator's Lua scripts decide each step
-and SQL mirrors it (without finalizing), refusing a record that contradicts it.
+A batch is open → sealed | expired | closed → finalizing → done, or open → cancelled; the coordinator's
+Lua scripts decide each step and SQL mirrors it (without finalizing), refusing a record that contradicts
+it. `closed` is a batch its owner closed early (missing slots named, then the usual analysis and report);
+`cancelled` is a batch its owner ended with no report (Redis still moves it through finalizing to done,
+with `closed_as` cancelled, so its keys get their TTL; SQL keeps it cancelled).
 
 A submission is one upload: received → processing → ready | failed | excess | duplicate (or received →
 failed | excess when processing never began).
@@ -42,11 +45,13 @@ class EssayState(StrEnum):
 
 
 class BatchState(StrEnum):
-    """Where a batch is in its life: OPEN -> SEALED | EXPIRED -> FINALIZING -> DONE."""
+    """Where a batch is in its life: OPEN -> SEALED | EXPIRED | CLOSED -> FINALIZING -> DONE, or CANCELLED."""
 
     OPEN = "open"
     SEALED = "sealed"
     EXPIRED = "expired"
+    CLOSED = "closed"  # closed early by its owner: sealed now, with the slots still missing
+    CANCELLED = "cancelled"  # ended by its owner with no report
     FINALIZING = "finalizing"
     DONE = "done"
 
@@ -93,12 +98,20 @@ ESSAY_TRANSITIONS: dict[EssayState, frozenset[EssayState]] = {
 
 # FINALIZING lives in Redis only: SQL mirrors open, then sealed or expired, then done.
 BATCH_TRANSITIONS: dict[BatchState, frozenset[BatchState]] = {
-    BatchState.OPEN: frozenset({BatchState.SEALED, BatchState.EXPIRED}),
+    BatchState.OPEN: frozenset(
+        {BatchState.SEALED, BatchState.EXPIRED, BatchState.CLOSED, BatchState.CANCELLED}
+    ),
     BatchState.SEALED: frozenset({BatchState.FINALIZING, BatchState.DONE}),
     BatchState.EXPIRED: frozenset({BatchState.FINALIZING, BatchState.DONE}),
+    BatchState.CLOSED: frozenset({BatchState.FINALIZING, BatchState.DONE}),
+    BatchState.CANCELLED: frozenset(),  # terminal in SQL: no report is ever written
     BatchState.FINALIZING: frozenset({BatchState.DONE}),
     BatchState.DONE: frozenset(),
 }
+
+
+# The states in which a batch has stopped taking slots and waits for its completion.
+CLOSING_STATES = frozenset({BatchState.SEALED, BatchState.EXPIRED, BatchState.CLOSED, BatchState.CANCELLED})
 
 
 def advance_batch(current: BatchState, target: BatchState) -> bool:

@@ -1,4 +1,4 @@
-"""Closing a batch (sealed or expired) in SQL and planning its analysis."""
+"""Closing a batch (sealed, expired, closed or cancelled) in SQL and planning its analysis."""
 
 from __future__ import annotations
 
@@ -6,13 +6,15 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from coordinator import BatchState, BatchStatus, Outcome
-from db.batches import load_batch, record_batch_closed
+from db.batches import load_batch, record_batch_cancelled, record_batch_closed
 from db.session import unit_of_work
 from db.submissions import list_unsettled_submissions
 from els.errors import NotFoundError
 from els.logs import log_context
 from services.relay import request_relay
 from services.runtime import Runtime
+
+_CLOSED_KINDS = (BatchState.SEALED, BatchState.EXPIRED, BatchState.CLOSED, BatchState.CANCELLED)
 
 
 @dataclass(frozen=True)
@@ -34,11 +36,17 @@ def plan_completion(runtime: Runtime, batch_id: str) -> CompletionPlan:
     if status.state is BatchState.DONE:
         return CompletionPlan(batch_id, (), done=True)
     closed_as = status.closed_as or status.state
-    kind = BatchState.EXPIRED if closed_as is BatchState.EXPIRED else BatchState.SEALED
+    kind = closed_as if closed_as in _CLOSED_KINDS else BatchState.SEALED
     with unit_of_work(runtime.engine) as session:
         if load_batch(session, batch_id) is None:
             raise NotFoundError(f"batch {batch_id} has no SQL record")
-        record_batch_closed(session, batch_id, kind, status.missing_essay_ids, at=closed_at(status))
+        if kind is BatchState.CANCELLED:
+            record_batch_cancelled(session, batch_id, status.missing_essay_ids, at=closed_at(status))
+        else:
+            record_batch_closed(session, batch_id, kind, status.missing_essay_ids, at=closed_at(status))
+    if kind is BatchState.CANCELLED:
+        # No analysis and no report: the finalizer only moves the batch to DONE in Redis.
+        return CompletionPlan(batch_id, (), done=False)
     assigned = tuple(record.essay_id for record in status.records if record.outcome is Outcome.ASSIGNED)
     return CompletionPlan(batch_id, assigned, done=False)
 
@@ -50,7 +58,7 @@ def closed_at(status: BatchStatus) -> datetime | None:
     and no close time of its own (None: now) once finalizing moved that on.
     """
     closed_ms = status.closed_ms
-    if closed_ms is None and status.state in (BatchState.SEALED, BatchState.EXPIRED):
+    if closed_ms is None and status.state in _CLOSED_KINDS:
         closed_ms = status.state_changed_ms
     return None if closed_ms is None else datetime.fromtimestamp(closed_ms / 1000, UTC)
 
@@ -72,6 +80,6 @@ def follow_registration(runtime: Runtime, batch_id: str, correlation_id: str) ->
         for submission_id in unsettled:
             runtime.dispatcher.process(batch_id, submission_id, correlation_id)
         status = runtime.coordinator.status(batch_id)
-        if status is not None and status.state in (BatchState.SEALED, BatchState.EXPIRED):
+        if status is not None and status.state in _CLOSED_KINDS:
             # Only the registration saw `sealed`; a second dispatch is harmless (finalize is a CAS).
             runtime.dispatcher.complete(batch_id)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 
-from coordinator import BatchStatus, Outcome, now_ms
+from coordinator import BatchState, BatchStatus, Outcome, now_ms
 from db.batches import write_report
 from db.essays import EssayRecord, list_batch_essays
 from db.session import unit_of_work
@@ -32,11 +32,13 @@ def finalize_batch(runtime: Runtime, batch_id: str) -> bool:
     if not ticket.acquired or ticket.token is None:
         log.info("finalize skipped: batch is %s", ticket.state)
         return False
-    with unit_of_work(runtime.engine) as session:
-        report = report_for(status, list_batch_essays(session, batch_id))
-        write_report(session, batch_id, report.to_json())
+    cancelled = status.closed_as is BatchState.CANCELLED
+    if not cancelled:  # a cancelled batch gets no report: its SQL record stays CANCELLED
+        with unit_of_work(runtime.engine) as session:
+            report = report_for(status, list_batch_essays(session, batch_id))
+            write_report(session, batch_id, report.to_json())
     finished = coordinator.complete_finalize(batch_id, ticket.token, now_ms())
-    if finished:
+    if finished and not cancelled:
         metrics.COMPLETIONS.inc()
         closed_ms = status.closed_ms if status.closed_ms is not None else status.state_changed_ms
         metrics.FINALIZE_LATENCY.observe(max(0, now_ms() - closed_ms) / 1000)

@@ -138,7 +138,10 @@ def check_upload(settings: Settings, upload: Upload) -> str:
         return detect_media_type(upload.data, upload.filename).value
     except EssayRejectedError as error:
         if error.code == RejectionCode.UNSUPPORTED_TYPE:
-            raise UnsupportedMediaTypeError(error.message, details=error.details) from error
+            raise UnsupportedMediaTypeError(
+                f"{upload.filename}: {error.message}",
+                details={**error.details, "filename": upload.filename[:200]},
+            ) from error
         # A damaged document is the worker's to reject, with a failure record in the batch.
         return upload.declared_type[:128] or "application/octet-stream"
 

@@ -28,6 +28,9 @@ class Dispatcher(Protocol):
     def relay(self) -> None:
         """Publish the outbox soon."""
 
+    def expire_at(self, batch_id: str, when_ms: int) -> None:
+        """At `when_ms` (a batch's deadline), expire what is due; best effort, the sweep backs it up."""
+
     def ping(self) -> None:
         """Reach the broker, or raise."""
 

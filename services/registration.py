@@ -36,6 +36,7 @@ from db.session import unit_of_work
 from els.errors import BatchConflictError, InvalidInputError, NotFoundError
 from els.jsontypes import JsonObject
 from els.settings import Settings
+from essays.spelling import supported_language
 from services.bounds import canonical_metadata, check_plain_id, check_text
 from services.outages import outage_as_not_ready
 from services.runtime import Runtime
@@ -114,6 +115,9 @@ def register_batch(runtime: Runtime, request: BatchRequest) -> RegisteredBatch:
         now_ms=_ms(datetime.now(UTC)),
     )
     _confirm_registration(runtime.engine, batch_id)
+    if result.created and result.state is BatchState.OPEN and _countdown_fits(runtime.settings, kept):
+        # A countdown to the deadline, so the batch expires within moments of it, not at the next sweep.
+        runtime.dispatcher.expire_at(batch_id, _ms(kept.deadline_at))
     if result.pending_replayed > 0:
         runtime.dispatcher.follow_registration(batch_id, request.correlation_id)
     return _registered(kept, result.state, created=result.created)
@@ -132,6 +136,7 @@ def _check_registration(settings: Settings, request: BatchRequest) -> _CheckedRe
         )
     essay_ids, shape = _slots(settings, batch_id, request)
     language = _short_text("language", request.language or settings.default_language, MAX_LANGUAGE_CHARS)
+    supported_language(language)  # UnsupportedLanguageError: essays in it could not be analysed
     course_code = request.course_code
     if course_code is not None:
         _short_text("course_code", course_code, MAX_COURSE_CODE_CHARS)
@@ -185,6 +190,12 @@ def _short_text(kind: str, value: str, max_chars: int) -> str:
     if not 1 <= len(value) <= max_chars:
         raise InvalidInputError(f"{kind} must be 1 to {max_chars} characters", details={"field": kind})
     return check_text(kind, value)
+
+
+def _countdown_fits(settings: Settings, record: BatchRecord) -> bool:
+    # A message held for its ETA longer than the broker's visibility timeout is redelivered meanwhile;
+    # harmless (expiry is once), but batches due later than that are left to the sweep alone.
+    return (record.deadline_at - record.registered_at).total_seconds() <= settings.visibility_timeout
 
 
 def _ms(moment: datetime) -> int:

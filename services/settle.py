@@ -31,7 +31,7 @@ log = logging.getLogger(__name__)
 
 PROCESSING_FAILED = FailureCode.PROCESSING_FAILED.value
 
-CLOSED = (BatchState.SEALED, BatchState.EXPIRED)
+CLOSED = (BatchState.SEALED, BatchState.EXPIRED, BatchState.CLOSED, BatchState.CANCELLED)
 
 
 def decide(runtime: Runtime, outcome: ProcessOutcome) -> SlotResult:

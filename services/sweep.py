@@ -93,6 +93,23 @@ def sweep(runtime: Runtime, now: int | None = None) -> SweepResult:
     )
 
 
+def expire_now(runtime: Runtime, batch_id: str | None = None, now: int | None = None) -> tuple[str, ...]:
+    """Expire the batches due now and dispatch their completion: the deadline countdown's work.
+
+    The same step the sweep takes first (expire.lua hands each batch out once, so running both is safe),
+    run at a batch's deadline so it expires within moments, not at the next sweep; `batch_id` only names
+    the batch whose countdown it is, for the logs.
+    """
+    at = now_ms() if now is None else now
+    with log_context(batch_id=batch_id):
+        expired = tuple(
+            batch.batch_id for batch in runtime.coordinator.expire_due(at, runtime.settings.sweep_limit)
+        )
+        _complete(runtime, expired)
+        metrics.EXPIRIES.inc(len(expired))
+    return expired
+
+
 def _complete(runtime: Runtime, batch_ids: tuple[str, ...]) -> None:
     for batch_id in batch_ids:
         runtime.dispatcher.complete(batch_id)

@@ -7,12 +7,18 @@ environment instead of from ELS's settings.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Sequence
+from datetime import UTC, datetime
 
 from celery import Celery, chord
+from kombu.exceptions import KombuError
 
 from tasks import pipeline
 from tasks.relay import relay_outbox_task
+from tasks.sweep import expire_due_task
+
+log = logging.getLogger(__name__)
 
 PING_TIMEOUT_SECONDS = 3
 
@@ -61,6 +67,19 @@ class CeleryDispatcher:
     def relay(self) -> None:
         """Publish `relay_outbox`."""
         self.app.tasks[relay_outbox_task.name].apply_async()
+
+    def expire_at(self, batch_id: str, when_ms: int) -> None:
+        """Publish `expire_due` with its ETA at `when_ms`, on the control queue; a broker error is logged.
+
+        Best effort: beat's sweep expires the batch anyway, only later, so registration never fails for it.
+        """
+        eta = datetime.fromtimestamp(when_ms / 1000, UTC)
+        try:
+            self.app.tasks[expire_due_task.name].apply_async(args=(batch_id,), eta=eta)
+        except (KombuError, OSError) as error:
+            log.warning(
+                "could not schedule the deadline of batch %s: %s; the sweep will expire it", batch_id, error
+            )
 
     def ping(self) -> None:
         """Connect to the broker once, or raise."""

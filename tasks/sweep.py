@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from celery import shared_task
 
-from celeryconfig import SWEEP_TASK
-from services.sweep import sweep
+from celeryconfig import EXPIRE_DUE_TASK, SWEEP_TASK
+from services.sweep import expire_now, sweep
 from tasks.installed import runtime
 
 
@@ -18,3 +18,9 @@ def sweep_task() -> dict[str, int]:
         "rekicked": len(result.rekicked),
         "resubmitted": len(result.resubmitted),
     }
+
+
+@shared_task(name=EXPIRE_DUE_TASK)
+def expire_due_task(batch_id: str) -> int:
+    """The countdown of one batch's deadline: expire every batch due now (its own included), each once."""
+    return len(expire_now(runtime(), batch_id))

@@ -1,11 +1,11 @@
--- begin_finalize.lua: let exactly one caller finalize a sealed or expired batch.
+-- begin_finalize.lua: let exactly one caller finalize a sealed, expired, closed or cancelled batch.
 --
 -- KEYS[1] the batch hash  KEYS[2] the shard's stuck index  KEYS[3] the shard's token counter
 -- ARGV[1] batch_id  [2] now_ms  [3] lease ms
 --
 -- Reply: {acquired 0|1, token|'', state|'', taken_over 0|1}   (state '' = no such batch)
 --
--- Invariants: SEALED|EXPIRED -> FINALIZING is a compare-and-set, so one caller acquires. A batch left
+-- Invariants: SEALED|EXPIRED|CLOSED|CANCELLED -> FINALIZING is a compare-and-set, so one caller acquires. A batch left
 -- FINALIZING longer than the lease (its finalizer died) is taken over with a new token; the old token
 -- can then no longer complete it. Tokens come from a per-shard counter, so they never repeat, not even
 -- for a batch id registered again after its keys expired. The batch's keys carry no TTL while it is
@@ -22,7 +22,7 @@ if state == 'finalizing' then
     return {0, '', state, 0}
   end
   taken_over = 1
-elseif state ~= 'sealed' and state ~= 'expired' then
+elseif state ~= 'sealed' and state ~= 'expired' and state ~= 'closed' and state ~= 'cancelled' then
   return {0, '', state, 0}
 end
 local token = tostring(redis.call('INCR', KEYS[3]))

@@ -17,7 +17,7 @@
 --                                the rest of a claim)
 --   KEYS[2] pending    HASH  submission id -> JSON parked claim or failure (batch not registered yet)
 --   KEYS[3] deadlines  ZSET  the shard's OPEN batches by deadline ms
---   KEYS[4] stuck      ZSET  the shard's SEALED/EXPIRED/FINALIZING batches by state-change ms
+--   KEYS[4] stuck      ZSET  the shard's SEALED/EXPIRED/CLOSED/CANCELLED/FINALIZING batches by state-change ms
 --
 -- Times travel as the caller's decimal strings: Lua would print large numbers as %.14g.
 -- Keys derived here (sweeps, lookup entries) carry the hash tag of the declared key they come from, so
@@ -79,9 +79,9 @@ local function els_persist_batch(b)
   redis.call('PERSIST', b.pending)
 end
 
--- OPEN -> SEALED or EXPIRED: the one place a batch closes (claim, fail, registration's replay and the
--- expiry sweep all come here). closed_ms keeps the moment for the SQL record and events; state_ms moves
--- on when finalizing begins.
+-- OPEN -> SEALED, EXPIRED, CLOSED or CANCELLED: the one place a batch closes (claim, fail,
+-- registration's replay, the expiry sweep, close and cancel all come here). closed_ms keeps the
+-- moment for the SQL record and events; state_ms moves on when finalizing begins.
 local function els_close(b, state, now)
   redis.call('HSET', b.hash, 'state', state, 'closed_as', state, 'closed_ms', now, 'state_ms', now)
   redis.call('ZREM', b.deadlines, b.id)
@@ -154,15 +154,23 @@ local function els_take(b, m, kind, submission_id, content_hash, payload, code, 
     inflight = redis.call('HINCRBY', b.hash, 'inflight', -1)
   end
   local in_time = received and tonumber(received) < deadline
-  local late = state == 'open' and not in_time and deadline <= tonumber(now)
+  local past = deadline <= tonumber(now)
+  local late = state == 'open' and not in_time and past
   local closed = false
   if late and inflight <= 0 then
     els_close(b, 'expired', now)
     state, closed = 'expired', true
   end
+  -- The last upload received in time settling after the deadline: nothing is left to wait for, so the
+  -- batch expires in this same step (once this upload is recorded), not at the next sweep.
+  local expire_after = state == 'open' and in_time and past and inflight <= 0
   if kind == 'claim' and holder then
     redis.call('HSET', b.hash, sub_field, 'duplicate|' .. holder .. '|-1')
     redis.call('HINCRBY', b.hash, 'duplicates', 1)
+    if expire_after then
+      els_close(b, 'expired', now)
+      state, closed = 'expired', true
+    end
     return els_reply('duplicate', holder, nil, closed, false, state)
   end
   if state ~= 'open' or late then
@@ -189,6 +197,10 @@ local function els_take(b, m, kind, submission_id, content_hash, payload, code, 
       'e:' .. essay_id, record_prefix .. code .. '|' .. detail)
   end
   local sealed = els_seal_if_full(b, expected, assigned + failed, now)
+  if not sealed and expire_after then
+    els_close(b, 'expired', now)
+    return els_reply(outcome, essay_id, slot, true, false, 'expired', code, detail)
+  end
   return els_reply(outcome, essay_id, slot, sealed, false, sealed and 'sealed' or 'open', code, detail)
 end
 

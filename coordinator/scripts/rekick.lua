@@ -1,4 +1,5 @@
--- rekick.lua: hand out the batches of one shard that sit in SEALED, EXPIRED or FINALIZING too long.
+-- rekick.lua: hand out the batches of one shard that sit in SEALED, EXPIRED, CLOSED, CANCELLED or
+-- FINALIZING too long.
 --
 -- KEYS[1] the shard's stuck index
 -- ARGV[1] shard key base  [2] now_ms  [3] cutoff ms (state changed before it)  [4] most entries
@@ -16,7 +17,8 @@ local due = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', '(' .. ARGV[3], 'LIMIT'
 local reply = {#due}
 for _, batch_id in ipairs(due) do
   local state = redis.call('HGET', els_batch_key(base, batch_id), 'state')
-  if state == 'sealed' or state == 'expired' or state == 'finalizing' then
+  if state == 'sealed' or state == 'expired' or state == 'closed' or state == 'cancelled'
+    or state == 'finalizing' then
     redis.call('ZADD', KEYS[1], now, batch_id)
     table.insert(reply, batch_id)
     table.insert(reply, state)

@@ -216,6 +216,9 @@ class BacklogDispatcher:
     def relay(self) -> None:
         raise AssertionError("intake of an upload relays nothing")
 
+    def expire_at(self, batch_id: str, when_ms: int) -> None:
+        raise AssertionError("intake of an upload schedules no expiry")
+
     def ping(self) -> None:
         """Always reachable."""
 

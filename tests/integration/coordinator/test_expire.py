@@ -74,9 +74,13 @@ def test_expiry_waits_for_uploads_received_in_time_until_they_settle(coordinator
     assert coordinator.expire_due(NOW + 60_000, 10) == []
     assert coordinator.claim("b1", "s1", "h1", "{}", NOW + 61_000).outcome is Outcome.ASSIGNED
     assert coordinator.expire_due(NOW + 62_000, 10) == []  # s2 is still in flight
-    coordinator.fail("b1", "s2", "BAD", "x", NOW + 63_000)
-    (expired,) = coordinator.expire_due(NOW + 64_000, 10)
-    assert (expired.assigned, expired.failed, expired.missing_essay_ids) == (1, 1, ("b1-003",))
+    # The last upload in flight settles past the deadline: the batch expires in that same step.
+    last = coordinator.fail("b1", "s2", "BAD", "x", NOW + 63_000)
+    assert (last.outcome, last.sealed, last.state) == (Outcome.FAILED, True, BatchState.EXPIRED)
+    assert coordinator.expire_due(NOW + 64_000, 10) == []
+    status = coordinator.status("b1")
+    assert status is not None and (status.assigned, status.failed) == (1, 1)
+    assert status.missing_essay_ids == ("b1-003",)
 
 
 def test_expiry_waits_no_longer_than_the_late_grace(coordinator: Coordinator) -> None:

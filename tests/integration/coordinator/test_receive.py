@@ -45,8 +45,6 @@ def test_a_claim_never_received_after_the_deadline_still_expires_the_batch(
     coordinator: Coordinator, redis_client: redis.Redis
 ) -> None:
     register(coordinator, "b1", 3, deadline_ms=DEADLINE)
-    coordinator.receive("b1", "s1", NOW)
-    assert coordinator.claim("b1", "s1", "h1", "{}", LATER).outcome is Outcome.ASSIGNED
     assert inflight(redis_client, coordinator, "b1") == 0
     unreceived = coordinator.claim("b1", "s2", "h2", "{}", LATER)
     assert (unreceived.outcome, unreceived.sealed, unreceived.state) == (
@@ -55,7 +53,19 @@ def test_a_claim_never_received_after_the_deadline_still_expires_the_batch(
         BatchState.EXPIRED,
     )
     status = coordinator.status("b1")
-    assert status is not None and (status.assigned, status.excess) == (1, 1)
+    assert status is not None and (status.assigned, status.excess) == (0, 1)
+
+
+def test_the_last_received_upload_settling_after_the_deadline_expires_the_batch(
+    coordinator: Coordinator, redis_client: redis.Redis
+) -> None:
+    register(coordinator, "b1", 3, deadline_ms=DEADLINE)
+    coordinator.receive("b1", "s1", NOW)
+    last = coordinator.claim("b1", "s1", "h1", "{}", LATER)
+    assert (last.outcome, last.sealed, last.state) == (Outcome.ASSIGNED, True, BatchState.EXPIRED)
+    assert inflight(redis_client, coordinator, "b1") == 0
+    after = coordinator.claim("b1", "s2", "h2", "{}", LATER)
+    assert (after.outcome, after.sealed, after.state) == (Outcome.EXCESS, False, BatchState.EXPIRED)
 
 
 def test_a_claim_never_received_waits_its_turn_while_received_uploads_are_in_flight(
@@ -67,7 +77,8 @@ def test_a_claim_never_received_waits_its_turn_while_received_uploads_are_in_fli
     # Excess (it was never received in time), but it does not close the batch on s1.
     assert (stray.outcome, stray.sealed, stray.state) == (Outcome.EXCESS, False, BatchState.OPEN)
     held = coordinator.claim("b1", "s1", "h1", "{}", LATER + 1)
-    assert (held.outcome, held.essay_id, held.state) == (Outcome.ASSIGNED, "b1-001", BatchState.OPEN)
+    # s1 was the last upload in flight: it takes its slot, and the batch expires in the same step.
+    assert (held.outcome, held.essay_id, held.state) == (Outcome.ASSIGNED, "b1-001", BatchState.EXPIRED)
 
 
 def test_receive_at_or_after_the_deadline_is_refused_and_records_nothing(

@@ -1,0 +1,33 @@
+-- close.lua: the owner closes an OPEN batch now; it is sealed with the slots still missing named.
+--
+-- KEYS[1..4]  the batch layout (lib.lua)
+-- ARGV[1] batch_id  [2] owner  [3] now_ms
+--
+-- Reply: {word, state|'', replayed 0|1, {missing essay ids}}, word one of
+--   closed     this call closed the batch (replayed 0), or an earlier close did (replayed 1); missing
+--              names the slots nobody consumed, the same on every replay
+--   unknown    no such batch, or another owner's (answered alike)
+--   not_open   the batch stopped taking slots another way (state says how)
+--
+-- Invariants: OPEN -> CLOSED happens once per batch, in this one step, so a close racing the last claim
+-- or the expiry sweep either wins or finds the batch closed another way; exactly one caller sees
+-- replayed 0 and dispatches its completion. Uploads received in time but not settled yet take no slot
+-- after the close: they are recorded as excess. Closing removes every TTL of the batch's keys: they
+-- live until DONE, like any closed batch.
+
+local b = els_batch(KEYS, ARGV[1])
+local m = redis.call('HMGET', b.hash, 'state', 'owner', 'expected', 'assigned', 'failed', 'closed_as')
+local state = m[1]
+if not state or m[2] ~= ARGV[2] then
+  return {'unknown', '', 0, {}}
+end
+local replayed = 1
+if state == 'open' then
+  els_close(b, 'closed', ARGV[3])
+  state, replayed = 'closed', 0
+elseif m[6] ~= 'closed' then
+  return {'not_open', state, 0, {}}
+end
+local consumed = tonumber(m[4]) + tonumber(m[5])
+local missing = els_slot_range(b.hash, consumed, tonumber(m[3]) - 1)
+return {'closed', state, replayed, missing}

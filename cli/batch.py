@@ -18,6 +18,7 @@ from cli.context import runtime
 from cli.report import print_document
 from coordinator import BatchState, BatchStatus
 from els.errors import InvalidInputError, NotFoundError
+from services.archive_intake import submit_archive
 from services.closing import EndedBatch, cancel_batch, close_batch
 from services.intake import BatchRequest, Upload, register_batch, submit_essays
 from services.report_document import batch_document, document_csv, document_json, owner_of_batch
@@ -55,19 +56,44 @@ def create(
 @batch_cli.command("submit")
 def submit(
     batch_id: Annotated[str, typer.Argument(help="The batch to submit to.")],
-    files: Annotated[list[Path], typer.Argument(help="Essay files to upload.")],
+    paths: Annotated[
+        list[Path], typer.Argument(help="Essay files, folders of them, or a class archive (.zip).")
+    ],
 ) -> None:
-    """Store and enqueue essay files for a batch; prints one submission id per file."""
-    for path in files:
-        if not path.is_file():
-            raise InvalidInputError(f"{path} is not a readable file: give the path of an essay file")
+    """Store and enqueue essays for a batch; prints one submission id per file.
+
+    A folder stands for the files in it (hidden ones left out); a .zip is sent as one class archive,
+    each essay file in it a submission, the members skipped or refused named on stderr.
+    """
+    for path in paths:
+        if not path.exists():
+            raise InvalidInputError(f"{path} does not exist: give essay files, folders or a .zip")
+    archives = [path for path in paths if path.is_file() and path.suffix.lower() == ".zip"]
+    files = [file for path in paths if path not in archives for file in _files_of(path)]
     current = _status(batch_id)
-    uploads = [Upload(path.name, "application/octet-stream", path.read_bytes()) for path in files]
-    accepted = submit_essays(
-        runtime(), current.owner, batch_id, uploads, correlation_id=current.correlation_id
-    )
-    for submission, path in zip(accepted, files, strict=True):
-        typer.echo(f"{submission.submission_id}\t{path}")
+    if files:
+        uploads = [Upload(path.name, "application/octet-stream", path.read_bytes()) for path in files]
+        accepted = submit_essays(
+            runtime(), current.owner, batch_id, uploads, correlation_id=current.correlation_id
+        )
+        for submission, path in zip(accepted, files, strict=True):
+            typer.echo(f"{submission.submission_id}\t{path}")
+    for archive in archives:
+        result = submit_archive(
+            runtime(), current.owner, batch_id, archive.read_bytes(), correlation_id=current.correlation_id
+        )
+        for item in result.accepted:
+            typer.echo(f"{item.submission_id}\t{archive} > {item.filename}")
+        for skipped in result.skipped:
+            typer.echo(f"skipped {archive} > {skipped.name}: {skipped.reason.value}", err=True)
+        for refused in result.refused:
+            typer.echo(f"refused {archive} > {refused.name}: [{refused.code}] {refused.message}", err=True)
+
+
+def _files_of(path: Path) -> list[Path]:
+    if path.is_file():
+        return [path]
+    return sorted(child for child in path.iterdir() if child.is_file() and not child.name.startswith("."))
 
 
 @batch_cli.command("status")

@@ -9,6 +9,7 @@ import typer
 from cli.api import api
 from cli.batch import batch_cli
 from cli.demo import demo
+from cli.health import beat_alive
 from cli.ops import db_cli, purge, schema, sweep_now
 from els.errors import ElsError
 
@@ -32,6 +33,7 @@ cli.add_typer(db_cli, name="db")
 cli.command()(purge)
 cli.command()(schema)
 cli.command("sweep")(sweep_now)
+cli.command("beat-alive")(beat_alive)
 
 
 def main() -> None:

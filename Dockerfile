@@ -13,16 +13,17 @@ COPY --from=uv /uv /usr/local/bin/uv
 ENV UV_COMPILE_BYTECODE=1 UV_LINK_MODE=copy UV_PROJECT_ENVIRONMENT=/opt/els UV_PYTHON_DOWNLOADS=never \
     UV_NATIVE_TLS=1 UV_NO_CACHE=1
 WORKDIR /src
-COPY pyproject.toml uv.lock README.md ./
-RUN uv sync --locked --no-dev --no-install-project
+# The locked dependencies first, as their own layer: only a change of pyproject.toml or uv.lock rebuilds it.
+COPY pyproject.toml uv.lock ./
+RUN touch README.md && uv sync --locked --no-dev --no-install-project
 COPY . .
 RUN uv sync --locked --no-dev --no-editable
 
 FROM ${PYTHON_IMAGE}
 RUN useradd --system --uid 10001 els && mkdir -p /app/.els && chown els /app/.els
-COPY --from=build /opt/els /opt/els
 ENV PATH=/opt/els/bin:$PATH PYTHONUNBUFFERED=1
 WORKDIR /app
 USER els
-EXPOSE 8000 5555
 CMD ["els", "api"]
+# Last, so a code change rebuilds one step here (COPY copies as root whatever USER says).
+COPY --from=build /opt/els /opt/els

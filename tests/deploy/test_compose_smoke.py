@@ -15,7 +15,8 @@ import pytest
 from tests.deploy.stack import Stack, run
 from tests.support.documents import make_docx, make_pdf
 
-pytestmark = [pytest.mark.deploy, pytest.mark.docker, pytest.mark.slow]
+# The first test also builds the image and starts the stack (the session fixture).
+pytestmark = [pytest.mark.deploy, pytest.mark.docker, pytest.mark.slow, pytest.mark.timeout(1500)]
 
 Files = Sequence[tuple[str, bytes]]
 

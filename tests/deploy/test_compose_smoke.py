@@ -162,6 +162,9 @@ def test_a_redis_restart_loses_nothing(api: httpx.Client, stack: Stack) -> None:
         "maxmemory-policy",
         "noeviction",
     ]
+    finished = register(api, 1)
+    upload(api, finished, [("before.txt", essay_text("bridges carry roads over rivers").encode())])
+    report(api, finished)
     files = distinct_essays("restart", 6)
     batch_id = register(api, len(files))
     upload(api, batch_id, files[:3])
@@ -177,3 +180,5 @@ def test_a_redis_restart_loses_nothing(api: httpx.Client, stack: Stack) -> None:
     body = report(api, batch_id, timeout=400)
     got = counts(body)
     assert (got["expected"], got["analysed"], got["failed"], got["missing"]) == (6, 6, 0, 0)
+    # The live state of a batch finished before the restart came back from the append-only file.
+    assert (status(api, finished)["state"], status(api, finished)["assigned"]) == ("done", 1)

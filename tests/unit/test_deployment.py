@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import subprocess
 from pathlib import Path
@@ -195,3 +196,14 @@ def test_compose_takes_hosts_ports_and_queue_from_variables(compose: list[str], 
     redis_command = rendered["broker"]["command"]
     assert isinstance(redis_command, list)
     assert redis_command[redis_command.index("--port") + 1] == "16380"
+
+
+def test_env_example_names_every_variable_the_compose_file_reads() -> None:
+    used = set(re.findall(r"\$\{([A-Z_]+)", COMPOSE.read_text()))
+    example = (ROOT / ".env.example").read_text()
+    named = set(re.findall(r"^#?([A-Z_]+)=", example, flags=re.MULTILINE))
+    assert used - named == set()
+    required = {name for name in used if f"${{{name}:?" in COMPOSE.read_text()}
+    assert required == set(SECRETS)
+    for name in required:  # secrets ship empty: no default password anywhere
+        assert re.search(rf"^{name}=$", example, flags=re.MULTILINE), name

@@ -159,6 +159,7 @@ def write_env_file(directory: Path, project: str, extra: Mapping[str, str] = {})
         "ELS_API_TOKENS": "'" + json.dumps({digest: "smoke"}) + "'",
         "FLOWER_BASIC_AUTH": f"{flower_user}:{flower_password}",
         "PUBLISH_ADDR": "127.0.0.1",
+        "HEALTHCHECK_INTERVAL": "10s",
         "ELS_API_PORT": str(api_port),
         "FLOWER_PORT": str(flower_port),
         "ELS_SETTINGS_FILE": str(settings),

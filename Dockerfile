@@ -1,12 +1,29 @@
 # One image for api, worker, beat, flower and migrate; the compose file picks the command.
-FROM python:3.11-slim
-COPY --from=ghcr.io/astral-sh/uv:0.5 /uv /usr/local/bin/uv
-ENV UV_COMPILE_BYTECODE=1 UV_LINK_MODE=copy UV_PROJECT_ENVIRONMENT=/opt/els PATH=/opt/els/bin:$PATH
-WORKDIR /app
-COPY pyproject.toml uv.lock README.md ./
-RUN uv sync --locked --no-dev --no-install-project
+# The base images are build arguments, so a local mirror (or deploy/local-images.sh) can stand in for them.
+# The image holds the locked environment and ELS itself, installed as a package: no uv, no package cache,
+# no sources beside what is installed.
+ARG PYTHON_IMAGE=python:3.11-slim
+ARG UV_IMAGE=ghcr.io/astral-sh/uv:0.13
+
+FROM ${UV_IMAGE} AS uv
+
+FROM ${PYTHON_IMAGE} AS build
+COPY --from=uv /uv /usr/local/bin/uv
+# The image's own Python, and its CA store (a site's TLS-inspecting proxy included).
+ENV UV_COMPILE_BYTECODE=1 UV_LINK_MODE=copy UV_PROJECT_ENVIRONMENT=/opt/els UV_PYTHON_DOWNLOADS=never \
+    UV_NATIVE_TLS=1 UV_NO_CACHE=1
+WORKDIR /src
+# The locked dependencies first, as their own layer: only a change of pyproject.toml or uv.lock rebuilds it.
+COPY pyproject.toml uv.lock ./
+RUN touch README.md && uv sync --locked --no-dev --no-install-project
 COPY . .
-RUN uv sync --locked --no-dev && useradd --system --uid 10001 els && mkdir -p /app/.els && chown els /app/.els
+RUN uv sync --locked --no-dev --no-editable
+
+FROM ${PYTHON_IMAGE}
+RUN useradd --system --uid 10001 els && mkdir -p /app/.els && chown els /app/.els
+ENV PATH=/opt/els/bin:$PATH PYTHONUNBUFFERED=1
+WORKDIR /app
 USER els
-EXPOSE 8000 5555
 CMD ["els", "api"]
+# Last, so a code change rebuilds one step here (COPY copies as root whatever USER says).
+COPY --from=build /opt/els /opt/els

@@ -21,6 +21,7 @@ from sqlalchemy.exc import OperationalError, SQLAlchemyError
 from cli.api import api
 from cli.batch import batch_cli
 from cli.demo import demo
+from cli.health import beat_alive
 from cli.ops import config, db_cli, purge, schema, sweep_now
 from els.errors import ConfigurationError, ElsError, InvalidInputError
 
@@ -69,6 +70,7 @@ cli.command()(purge)
 cli.command()(schema)
 cli.command("sweep")(sweep_now)
 cli.command()(config)
+cli.command("beat-alive")(beat_alive)
 
 
 def one_line(text: str) -> str:

@@ -348,6 +348,17 @@ class Coordinator:
         reply: object = self.client.set(f"{self.config.keys.prefix}:{name}", b"1", nx=True, px=ttl_ms)
         return reply is True
 
+    def record_sweep(self, now_ms: int, ttl_ms: int) -> None:
+        """`SET <prefix>:sweep-heartbeat <now_ms> PX ttl_ms`: a sweep ran at now_ms (beat is ticking)."""
+        check.check_positive("ttl_ms", ttl_ms)
+        self.client.set(f"{self.config.keys.prefix}:sweep-heartbeat", str(now_ms), px=ttl_ms)
+
+    def last_sweep_ms(self) -> int | None:
+        """When a sweep last ran (epoch ms), from its heartbeat; None when none ran within the ttl."""
+        reply: object = self.client.get(f"{self.config.keys.prefix}:sweep-heartbeat")
+        stamp = narrow.optional_text(reply)
+        return None if stamp is None else narrow.integer(stamp)
+
     @contextmanager
     def sweep_lock(self, timeout_seconds: float) -> Iterator[bool]:
         """The non-blocking lock `<prefix>:sweep-lock`: yields whether this caller holds it.

@@ -51,10 +51,12 @@ def sweep(runtime: Runtime, now: int | None = None) -> SweepResult:
     (after which the broker itself would have redelivered it) is processed again.
     """
     settings = runtime.settings
+    at = now_ms() if now is None else now
+    # The heartbeat `els beat-alive` reads: beat sent a sweep and a worker ran it, lock or no lock.
+    runtime.coordinator.record_sweep(at, heartbeat_ttl_ms(settings.sweep_interval_seconds))
     with runtime.coordinator.sweep_lock(max(60.0, settings.sweep_interval_seconds * 2)) as acquired:
         if not acquired:
             return SweepResult(ran=False, expired=(), rekicked=())
-        at = now_ms() if now is None else now
         expired = tuple(batch.batch_id for batch in runtime.coordinator.expire_due(at, settings.sweep_limit))
         _complete(runtime, expired)
         metrics.EXPIRIES.inc(len(expired))
@@ -108,6 +110,20 @@ def expire_now(runtime: Runtime, batch_id: str | None = None, now: int | None = 
         _complete(runtime, expired)
         metrics.EXPIRIES.inc(len(expired))
     return expired
+
+
+def heartbeat_ttl_ms(sweep_interval_seconds: float) -> int:
+    """How long a sweep's heartbeat outlives it: ten intervals, at least ten minutes."""
+    return int(max(sweep_interval_seconds * 10, 600.0) * 1000)
+
+
+def sweep_age_seconds(runtime: Runtime, now: int | None = None) -> float | None:
+    """Seconds since the last sweep ran, from its heartbeat in Redis; None when none ran lately."""
+    last = runtime.coordinator.last_sweep_ms()
+    if last is None:
+        return None
+    at = now_ms() if now is None else now
+    return max(0, at - last) / 1000
 
 
 def _complete(runtime: Runtime, batch_ids: tuple[str, ...]) -> None:

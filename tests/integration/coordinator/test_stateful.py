@@ -68,10 +68,14 @@ class BatchModel:
         closed = late and self.inflight == 0
         if closed:
             self.state, self.expired_by_a_claim = BatchState.EXPIRED, True
+        # The last upload received in time settling past the deadline expires the batch once recorded.
+        expire_after = self.state is BatchState.OPEN and received and past_deadline and self.inflight <= 0
         if kind == "claim" and content in self.holders:
             self.duplicates += 1
             self.records[submission] = Recorded(Outcome.DUPLICATE, self.holders[content], None)
-            return self.records[submission], closed, False
+            if expire_after:
+                self.state, self.expired_by_a_claim = BatchState.EXPIRED, True
+            return self.records[submission], closed or expire_after, False
         if self.state is not BatchState.OPEN or late:
             self.excess += 1
             self.records[submission] = Recorded(Outcome.EXCESS, None, None)
@@ -89,6 +93,9 @@ class BatchModel:
         sealed = self.consumed >= self.expected
         if sealed:
             self.state = BatchState.SEALED
+        elif expire_after:
+            self.state, self.expired_by_a_claim = BatchState.EXPIRED, True
+            return self.records[submission], True, False
         return self.records[submission], sealed, False
 
 

@@ -15,11 +15,13 @@ from els.settings import Settings
 
 SWEEP_TASK = "els.sweep"
 RELAY_TASK = "els.relay_outbox"
+WEBHOOK_TASK = "els.send_webhooks"
 # Short bookkeeping tasks that deadlines and completions wait on: they get a queue of their own, so a
 # backlog of essays never holds them back (and never makes beat's sweep expire unrun).
 CONTROL_TASKS = (
     SWEEP_TASK,
     RELAY_TASK,
+    WEBHOOK_TASK,
     "els.complete_batch",
     "els.finalize_batch",
     "els.registration_followup",
@@ -95,6 +97,12 @@ def build(settings: Settings) -> dict[str, object]:
             },
             "relay-outbox": {
                 "task": RELAY_TASK,
+                "schedule": 10.0,
+                "options": {"expires": 9.0},
+            },
+            # The backstop of webhook retries whose backoff outlasts a sender's own follow-up.
+            "send-webhooks": {
+                "task": WEBHOOK_TASK,
                 "schedule": 10.0,
                 "options": {"expires": 9.0},
             },

@@ -28,6 +28,9 @@ class Dispatcher(Protocol):
     def relay(self) -> None:
         """Publish the outbox soon."""
 
+    def send_webhooks(self, countdown: float = 0.0) -> None:
+        """Attempt the due webhook deliveries, `countdown` seconds from now."""
+
     def ping(self) -> None:
         """Reach the broker, or raise."""
 

@@ -13,6 +13,7 @@ from celery import Celery, chord
 
 from tasks import pipeline
 from tasks.relay import relay_outbox_task
+from tasks.webhook_sender import send_webhooks_task
 
 PING_TIMEOUT_SECONDS = 3
 
@@ -61,6 +62,10 @@ class CeleryDispatcher:
     def relay(self) -> None:
         """Publish `relay_outbox`."""
         self.app.tasks[relay_outbox_task.name].apply_async()
+
+    def send_webhooks(self, countdown: float = 0.0) -> None:
+        """Publish `send_webhooks`, to run `countdown` seconds from now."""
+        self.app.tasks[send_webhooks_task.name].apply_async(countdown=countdown)
 
     def ping(self) -> None:
         """Connect to the broker once, or raise."""

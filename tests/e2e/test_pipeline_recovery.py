@@ -216,6 +216,9 @@ class BacklogDispatcher:
     def relay(self) -> None:
         raise AssertionError("intake of an upload relays nothing")
 
+    def send_webhooks(self, countdown: float = 0.0) -> None:
+        raise AssertionError("intake of an upload sends no webhook")
+
     def ping(self) -> None:
         """Always reachable."""
 

@@ -8,7 +8,7 @@ from contextlib import asynccontextmanager
 import anyio.to_thread
 from fastapi import FastAPI
 
-from api import batches, essays, ops
+from api import batches, essays, ops, ui, webhooks
 from api.errors import install_error_handlers
 from api.middleware import RequestGuard
 from bootstrap import build_runtime
@@ -42,4 +42,6 @@ def create_app(settings: Settings) -> FastAPI:
     app.include_router(batches.router)
     app.include_router(essays.router)
     app.include_router(ops.router)
+    app.include_router(webhooks.router)
+    app.include_router(ui.router)
     return app

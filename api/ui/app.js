@@ -218,28 +218,28 @@ async function renderBatch(batchId) {
   drop.addEventListener("dragleave", () => drop.classList.remove("over"));
   drop.addEventListener("drop", (event) => { event.preventDefault(); drop.classList.remove("over"); upload(batchId, event.dataTransfer.files, status); });
   const live = el("div", { id: "live" });
-  const actions = el("div", { class: "actions" },
-    el("button", { type: "button", id: "close-batch", text: "Close now", onclick: () => batchAction(batchId, "close") }),
-    el("button", { type: "button", id: "cancel-batch", class: "danger", text: "Cancel batch", onclick: () => { if (confirm("Cancel this batch? Its uploads are not analysed.")) batchAction(batchId, "cancel"); } }),
-    el("button", { type: "button", id: "csv", text: "Download report (CSV)", onclick: () => downloadCsv(batchId) }),
-    el("a", { id: "report-link", href: `#/report/${encodeURIComponent(batchId)}`, text: "Report" }));
+  const closeButton = el("button", { type: "button", id: "close-batch", text: "Close now", onclick: () => batchAction(batchId, "close") });
+  const cancelButton = el("button", { type: "button", id: "cancel-batch", class: "danger", text: "Cancel batch", onclick: () => { if (confirm("Cancel this batch? Its uploads are not analysed.")) batchAction(batchId, "cancel"); } });
+  const reportLink = el("a", { id: "report-link", href: `#/report/${encodeURIComponent(batchId)}`, text: "Report" });
+  const actions = el("div", { class: "actions" }, closeButton, cancelButton,
+    el("button", { type: "button", id: "csv", text: "Download report (CSV)", onclick: () => downloadCsv(batchId) }), reportLink);
   view.replaceChildren(el("h1", {}, "Batch ", el("code", { text: batchId })), live, actions, el("h2", { text: "Upload" }), drop, status);
   const refresh = async () => {
     let batch;
     try { batch = await api(`/v1/batches/${encodeURIComponent(batchId)}`); }
     catch (e) { if (e.status !== 401) live.replaceChildren(el("p", { class: "error", id: "batch-error", text: `${e.code}: ${e.message}` })); return; }
-    const open = batch.state === "OPEN";
+    const open = batch.state === "open";
     drop.hidden = !open;
-    document.getElementById("close-batch").disabled = !open;
-    document.getElementById("cancel-batch").disabled = !open;
+    closeButton.disabled = cancelButton.disabled = !open;
     const rows = await Promise.all(batch.essays.map(slotRow));
+    if (!view.contains(live)) return; // the reader moved on while this answer was on its way
     const failed = batch.essays.filter((s) => s.error_code);
     live.replaceChildren(
       el("dl", { class: "summary" },
         ...[["State", batch.state], ["Expected", batch.expected], ["Assigned", batch.assigned], ["Failed", batch.failed],
             ["Missing", batch.missing_essay_ids.length], ["Duplicates", batch.duplicates], ["Excess", batch.excess]]
           .map(([k, v]) => el("div", {}, el("dt", { text: k }), el("dd", { "data-field": k.toLowerCase(), text: v })))),
-      el("p", {}, "Deadline: ", countdownOnce(batch.deadline_at)),
+      el("p", {}, "Deadline: ", open ? countdownOnce(batch.deadline_at) : el("span", { text: `none: the batch is ${batch.state}` })),
       legend(), progressBar(batch.expected, batch.assigned, batch.failed),
       el("table", { id: "slots" }, el("caption", { text: "Slots" }),
         el("thead", {}, el("tr", {}, ...["#", "Essay", "File", "State", "Code", "Message", "Words", "Readability"].map((h) => el("th", { scope: "col", text: h })))),
@@ -249,7 +249,7 @@ async function renderBatch(batchId) {
         ? el("ul", { id: "refused" }, ...failed.map((s) => el("li", {}, `${s.filename ?? s.essay_id}: ${s.error_code}`)))
         : el("p", { id: "refused", class: "muted", text: "No file was refused." }),
       el("p", { text: `${batch.duplicates} duplicate upload(s) took no slot; ${batch.excess} upload(s) arrived with no slot left.` }));
-    if (batch.state === "DONE") document.getElementById("report-link").textContent = "Report (ready)";
+    if (batch.state === "done") reportLink.textContent = "Report (ready)";
   };
   await refresh();
   timers.push(setInterval(refresh, POLL_MS));
@@ -314,6 +314,7 @@ async function renderReport(batchId) {
 }
 
 async function route() {
+  clearTimers();
   if (!token()) { renderSignIn(); return; }
   document.getElementById("sign-out").hidden = false;
   const [, page, id] = location.hash.split("/");

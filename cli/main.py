@@ -10,6 +10,7 @@ from cli.api import api
 from cli.batch import batch_cli
 from cli.demo import demo
 from cli.ops import db_cli, purge, schema, sweep_now
+from cli.webhooks import webhooks_cli
 from els.errors import ElsError
 
 cli = typer.Typer(
@@ -32,6 +33,7 @@ cli.add_typer(db_cli, name="db")
 cli.command()(purge)
 cli.command()(schema)
 cli.command("sweep")(sweep_now)
+cli.add_typer(webhooks_cli, name="webhooks")
 
 
 def main() -> None:

@@ -9,6 +9,7 @@ de-duplicate by it, as the spec asks. After `ELS_WEBHOOK_MAX_ATTEMPTS` failures 
 from __future__ import annotations
 
 import logging
+import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -66,7 +67,11 @@ def send_due_webhooks(runtime: Runtime, *, now: datetime | None = None) -> Sende
     if more are due soon."""
     settings = runtime.settings
     delivered = failed = dead = 0
-    for _ in range(settings.webhook_batch_size):
+    # Take no attempt that could outlast half the task's soft time limit: the rest wait for the next run.
+    stop_by = time.monotonic() + settings.task_soft_time_limit / 2 - settings.webhook_timeout_seconds
+    for taken in range(settings.webhook_batch_size):
+        if taken and time.monotonic() > stop_by:
+            break
         at = stamp(now)
         lease = timedelta(seconds=settings.webhook_timeout_seconds + LEASE_MARGIN_SECONDS)
         with unit_of_work(runtime.engine) as session:

@@ -154,6 +154,7 @@ def record_delivered(session: Session, event_id: str, status: int, at: datetime)
     return _settle(
         session,
         event_id,
+        None,
         state=DeliveryState.DELIVERED.value,
         delivered_at=at,
         last_status=status,
@@ -166,23 +167,34 @@ def record_failed(
     session: Session,
     event_id: str,
     *,
+    attempt: int,
     status: int | None,
     error: str,
     retry_at: datetime | None,
     at: datetime,
 ) -> bool:
-    """Record a failed attempt: due again at `retry_at`, or dead when that is None."""
+    """Record failed attempt number `attempt`: due again at `retry_at`, or dead when that is None.
+
+    A sender whose lease ended and whose delivery another sender has taken since records nothing.
+    """
     if retry_at is None:
         return _settle(
             session,
             event_id,
+            attempt,
             state=DeliveryState.DEAD.value,
             last_status=status,
             last_error=error,
             updated_at=at,
         )
     return _settle(
-        session, event_id, next_attempt_at=retry_at, last_status=status, last_error=error, updated_at=at
+        session,
+        event_id,
+        attempt,
+        next_attempt_at=retry_at,
+        last_status=status,
+        last_error=error,
+        updated_at=at,
     )
 
 
@@ -226,14 +238,16 @@ def next_pending_at(session: Session) -> datetime | None:
     )
 
 
-def _settle(session: Session, event_id: str, **values: object) -> bool:
-    statement = (
-        update(WebhookDelivery)
-        .where(WebhookDelivery.event_id == event_id, WebhookDelivery.state == DeliveryState.PENDING.value)
-        .values(values)
-        .execution_options(synchronize_session=False)
+def _settle(session: Session, event_id: str, attempt: int | None, **values: object) -> bool:
+    statement = update(WebhookDelivery).where(
+        WebhookDelivery.event_id == event_id, WebhookDelivery.state == DeliveryState.PENDING.value
     )
-    return affected_rows(session.execute(statement)) == 1
+    if attempt is not None:
+        statement = statement.where(WebhookDelivery.attempts == attempt)
+    return (
+        affected_rows(session.execute(statement.values(values).execution_options(synchronize_session=False)))
+        == 1
+    )
 
 
 def _record(row: WebhookDelivery) -> DeliveryRecord:

@@ -43,7 +43,8 @@ EVENTS_PUBLISHED = Counter(
 EVENTS_PARKED = Counter("els_events_parked_total", "Outbox events parked after too many failed attempts.")
 WEBHOOK_DELIVERIES = Counter(
     "els_webhook_deliveries_total",
-    "Webhook delivery attempts by outcome (delivered, failed, dead, refused).",
+    "Webhook delivery attempts by outcome (delivered, failed, dead); refused counts attempts whose target "
+    "was refused, besides their failed or dead.",
     ["outcome"],
 )
 WEBHOOK_DEAD_LETTERS = Counter(

@@ -124,6 +124,7 @@ def attempt_delivery(
             webhooks.record_failed(
                 session,
                 delivery.event_id,
+                attempt=delivery.attempts,
                 status=status,
                 error=(error or "")[:MAX_ERROR_LENGTH],
                 retry_at=None if exhausted else finished + wait,

@@ -16,12 +16,14 @@ from els.settings import Settings
 SWEEP_TASK = "els.sweep"
 EXPIRE_DUE_TASK = "els.expire_due"
 RELAY_TASK = "els.relay_outbox"
+WEBHOOK_TASK = "els.send_webhooks"
 # Short bookkeeping tasks that deadlines and completions wait on: they get a queue of their own, so a
 # backlog of essays never holds them back (and never makes beat's sweep expire unrun).
 CONTROL_TASKS = (
     SWEEP_TASK,
     EXPIRE_DUE_TASK,
     RELAY_TASK,
+    WEBHOOK_TASK,
     "els.complete_batch",
     "els.finalize_batch",
     "els.registration_followup",
@@ -144,6 +146,12 @@ def _common(settings: Settings) -> dict[str, object]:
             },
             "relay-outbox": {
                 "task": RELAY_TASK,
+                "schedule": 10.0,
+                "options": {"expires": 9.0},
+            },
+            # The backstop of webhook retries whose backoff outlasts a sender's own follow-up.
+            "send-webhooks": {
+                "task": WEBHOOK_TASK,
                 "schedule": 10.0,
                 "options": {"expires": 9.0},
             },

@@ -9,7 +9,7 @@ import anyio.to_thread
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 
-from api import archives, batches, essays, ops, submissions
+from api import archives, batches, essays, ops, submissions, ui, webhooks
 from api.errors import install_error_handlers
 from api.middleware import RequestGuard
 from bootstrap import build_runtime
@@ -54,4 +54,6 @@ def create_app(settings: Settings) -> FastAPI:
     app.include_router(essays.router)
     app.include_router(submissions.router)
     app.include_router(ops.router)
+    app.include_router(webhooks.router)
+    app.include_router(ui.router)
     return app

@@ -79,6 +79,8 @@ def create_batch(body: BatchCreate, owner: Owner, request: Request, response: Re
                 language=body.language,
                 deadline_seconds=body.deadline_seconds,
                 metadata=body.metadata,
+                webhook_url=None if body.webhook is None else body.webhook.url,
+                webhook_secret=None if body.webhook is None else body.webhook.secret,
             ),
         )
     if not batch.created:

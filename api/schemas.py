@@ -38,6 +38,15 @@ class ErrorBody(BaseModel):
     error: ErrorInfo
 
 
+class BatchWebhookIn(BaseModel):
+    """A batch's own webhook, given at registration: the caller chooses (and so already knows) the secret."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    url: str = Field(min_length=1, max_length=2048)
+    secret: str = Field(min_length=1, max_length=128, description="`whsec_` + base64 of 24 to 64 bytes.")
+
+
 class BatchCreate(BaseModel):
     """A batch registration: explicit essay ids or an expected count."""
 
@@ -51,6 +60,9 @@ class BatchCreate(BaseModel):
     deadline_seconds: int | None = Field(None, ge=1)
     metadata: JsonBody | None = Field(
         None, description="A JSON object: at most 16 KiB, 8 levels and 256 keys; finite numbers only."
+    )
+    webhook: BatchWebhookIn | None = Field(
+        None, description="This batch's own webhook, used instead of the owner's for its events."
     )
 
     @field_validator("batch_id")
@@ -359,6 +371,45 @@ class Health(BaseModel):
 
     status: str
     checks: dict[str, str] = Field(default_factory=dict)
+
+
+class WebhookIn(BaseModel):
+    """The owner's webhook URL; ELS makes the secret."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    url: str = Field(min_length=1, max_length=2048)
+
+
+class WebhookBody(BaseModel):
+    """The owner's webhook; `secret` only in the answer that set it, never again."""
+
+    url: str
+    created_at: datetime
+    events: list[str]
+    secret: str | None = None
+
+
+class WebhookDeliveryBody(BaseModel):
+    """One delivery of one event to a webhook; its `event_id` is the `webhook-id` of every attempt."""
+
+    event_id: str
+    event_type: str
+    batch_id: str
+    url: str
+    state: str
+    attempts: int
+    next_attempt_at: datetime | None
+    created_at: datetime
+    delivered_at: datetime | None
+    last_status: int | None
+    last_error: str | None
+
+
+class WebhookDeliveries(BaseModel):
+    """The caller's webhook deliveries, newest first."""
+
+    deliveries: list[WebhookDeliveryBody]
 
 
 def _error(description: str) -> dict[str, object]:

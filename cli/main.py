@@ -23,6 +23,7 @@ from cli.batch import batch_cli
 from cli.demo import demo
 from cli.health import beat_alive
 from cli.ops import config, db_cli, purge, schema, sweep_now
+from cli.webhooks import webhooks_cli
 from els.errors import ConfigurationError, ElsError, InvalidInputError
 
 EXIT_OK = 0
@@ -71,6 +72,7 @@ cli.command()(schema)
 cli.command("sweep")(sweep_now)
 cli.command()(config)
 cli.command("beat-alive")(beat_alive)
+cli.add_typer(webhooks_cli, name="webhooks")
 
 
 def one_line(text: str) -> str:

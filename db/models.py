@@ -192,3 +192,58 @@ class RetiredBatch(Base):
 
     batch_id: Mapped[str] = mapped_column(ID, primary_key=True)
     retired_at: Mapped[datetime] = mapped_column(UtcDateTime)
+
+
+class WebhookEndpoint(Base):
+    """An owner's webhook: where the owner's batch events are delivered, and the secret that signs them."""
+
+    __tablename__ = "webhook_endpoints"
+
+    owner: Mapped[str] = mapped_column(ID, primary_key=True)
+    url: Mapped[str] = mapped_column(String(2048))
+    secret: Mapped[str] = mapped_column(String(128))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+
+
+class BatchWebhook(Base):
+    """A batch's own webhook, given at registration: it takes the place of its owner's for that batch."""
+
+    __tablename__ = "batch_webhooks"
+
+    batch_id: Mapped[str] = mapped_column(
+        ID, ForeignKey("batches.batch_id", ondelete="CASCADE"), primary_key=True
+    )
+    url: Mapped[str] = mapped_column(String(2048))
+    secret: Mapped[str] = mapped_column(String(128))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+
+
+class WebhookDelivery(Base):
+    """One event on its way to one webhook; its id is the event's, sent as `webhook-id` on every attempt.
+
+    A sender takes a due delivery by moving `next_attempt_at` past its own attempt (a lease), so a sender
+    killed mid-delivery leaves it due again once that passes, under the same id. No foreign key to the
+    batch: a delivery outlives its batch until it is settled.
+    """
+
+    __tablename__ = "webhook_deliveries"
+    __table_args__ = (
+        Index(None, "state", "next_attempt_at"),
+        Index(None, "owner", "created_at"),
+    )
+
+    event_id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    event_type: Mapped[str] = mapped_column(String(64))
+    owner: Mapped[str] = mapped_column(ID)
+    batch_id: Mapped[str] = mapped_column(ID)
+    url: Mapped[str] = mapped_column(String(2048))
+    secret: Mapped[str] = mapped_column(String(128))
+    payload: Mapped[str] = mapped_column(Text)
+    state: Mapped[str] = mapped_column(STATE)
+    attempts: Mapped[int] = mapped_column(Integer)
+    next_attempt_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    delivered_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    last_status: Mapped[int | None] = mapped_column(Integer)
+    last_error: Mapped[str | None] = mapped_column(Text)

@@ -76,6 +76,12 @@ class UnsupportedLanguageError(ElsError):
     code = "UNSUPPORTED_LANGUAGE"
 
 
+class WebhookTargetRefusedError(InvalidInputError):
+    """A webhook URL that is malformed or points where ELS refuses to connect (loopback, private, ...)."""
+
+    code = "WEBHOOK_TARGET_REFUSED"
+
+
 # Conflicts with stored state.
 
 

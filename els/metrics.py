@@ -41,3 +41,12 @@ EVENTS_PUBLISHED = Counter(
     "els_events_published_total", "Outbox events published, by event type.", ["event_type"]
 )
 EVENTS_PARKED = Counter("els_events_parked_total", "Outbox events parked after too many failed attempts.")
+WEBHOOK_DELIVERIES = Counter(
+    "els_webhook_deliveries_total",
+    "Webhook delivery attempts by outcome (delivered, failed, dead); refused counts attempts whose target "
+    "was refused, besides their failed or dead.",
+    ["outcome"],
+)
+WEBHOOK_DEAD_LETTERS = Counter(
+    "els_webhook_dead_letters_total", "Webhook deliveries that ran out of attempts and are dead."
+)

@@ -112,6 +112,28 @@ class Settings(BaseSettings):
     outbox_max_attempts: int = Field(10, ge=1, description="Publish attempts before an event is parked.")
     outbox_batch_size: int = Field(100, ge=1, description="Most events one relay run publishes.")
 
+    # Webhooks (Standard Webhooks: signed batch events POSTed to an owner's URL).
+    webhook_timeout_seconds: float = Field(
+        10.0, gt=0, le=120, description="Longest one webhook delivery attempt may take, connect to answer."
+    )
+    webhook_max_attempts: int = Field(
+        8, ge=1, le=100, description="Delivery attempts before a webhook delivery is dead (a dead letter)."
+    )
+    webhook_backoff_seconds: float = Field(
+        10.0, gt=0, description="Wait after a webhook's first failed attempt; it doubles after each one."
+    )
+    webhook_max_backoff_seconds: float = Field(
+        3600.0, gt=0, description="Longest wait between two attempts of one webhook delivery."
+    )
+    webhook_batch_size: int = Field(50, ge=1, description="Most webhook deliveries one sender run attempts.")
+    webhook_allow_networks: str = Field(
+        "",
+        description=(
+            "Comma-separated networks (CIDR) webhooks may reach although they are loopback, link-local, "
+            "private or reserved, e.g. `127.0.0.1/32` for a receiver on the same host; empty allows none."
+        ),
+    )
+
     # HTTP API.
     api_host: str = Field("127.0.0.1", description="Address `els api` listens on.")
     api_port: int = Field(8000, ge=1, le=65535, description="Port `els api` listens on.")

@@ -31,6 +31,9 @@ class Dispatcher(Protocol):
     def expire_at(self, batch_id: str, when_ms: int) -> None:
         """At `when_ms` (a batch's deadline), expire what is due; best effort, the sweep backs it up."""
 
+    def send_webhooks(self, countdown: float = 0.0) -> None:
+        """Attempt the due webhook deliveries, `countdown` seconds from now."""
+
     def ping(self) -> None:
         """Reach the broker, or raise."""
 

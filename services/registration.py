@@ -40,6 +40,7 @@ from essays.spelling import supported_language
 from services.bounds import canonical_metadata, check_plain_id, check_text
 from services.outages import outage_as_not_ready
 from services.runtime import Runtime
+from services.webhooks import add_batch_webhook, check_secret, check_url
 
 MAX_ID_CHARS = 64
 MAX_COURSE_CODE_CHARS = 64
@@ -59,6 +60,8 @@ class BatchRequest:
     language: str | None = None
     deadline_seconds: int | None = None
     metadata: JsonObject | None = None
+    webhook_url: str | None = None
+    webhook_secret: str | None = None
 
 
 @dataclass(frozen=True)
@@ -90,7 +93,8 @@ class _CheckedRegistration:
 def register_batch(runtime: Runtime, request: BatchRequest) -> RegisteredBatch:
     """Register a batch (checks, SQL row, then Redis, then its event), or replay the same registration."""
     checked = _check_registration(runtime.settings, request)
-    stored = _store_registration(runtime.engine, checked.record, checked.deadline_seconds)
+    webhook = _checked_webhook(runtime, request)
+    stored = _store_registration(runtime.engine, checked.record, checked.deadline_seconds, webhook)
     kept = stored.record
     batch_id = kept.batch_id
     live = runtime.coordinator.status(batch_id)
@@ -220,11 +224,24 @@ def _registered(kept: BatchRecord, state: BatchState, *, created: bool) -> Regis
     )
 
 
-def _store_registration(engine: Engine, record: BatchRecord, deadline_seconds: int) -> StoredBatch:
+def _checked_webhook(runtime: Runtime, request: BatchRequest) -> tuple[str, str] | None:
+    # A batch's own webhook: both its URL and its secret, checked before anything is written.
+    if request.webhook_url is None and request.webhook_secret is None:
+        return None
+    if request.webhook_url is None or request.webhook_secret is None:
+        raise InvalidInputError("a batch's webhook needs both its url and its secret")
+    return check_url(runtime, request.webhook_url), check_secret(request.webhook_secret)
+
+
+def _store_registration(
+    engine: Engine, record: BatchRecord, deadline_seconds: int, webhook: tuple[str, str] | None = None
+) -> StoredBatch:
     with unit_of_work(engine) as session:
         stored = load_batch(session, record.batch_id)
         if stored is None:
             record_registration(session, record)
+            if webhook is not None:
+                add_batch_webhook(session, record.batch_id, *webhook, record.registered_at)
             stored = load_batch(session, record.batch_id)
     if stored is None:
         raise NotFoundError(f"batch {record.batch_id} vanished while it was registered")

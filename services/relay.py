@@ -13,7 +13,7 @@ from __future__ import annotations
 import json
 import logging
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from sqlalchemy import Engine, select
 
@@ -22,8 +22,10 @@ from db.models import OutboxEvent
 from db.session import unit_of_work
 from els import metrics
 from els.errors import PublishError
+from services.backoff import backoff
 from services.ports import OutgoingEvent, Publisher
 from services.runtime import Runtime
+from services.webhooks import queue_delivery
 
 log = logging.getLogger(__name__)
 
@@ -32,11 +34,13 @@ MAX_ERROR_LENGTH = 2000
 
 @dataclass(frozen=True)
 class RelayResult:
-    """What one relay run did: published, failed and rescheduled, failed for the last time and parked."""
+    """What one relay run did: published, failed and rescheduled, failed for the last time and parked, and
+    how many webhook deliveries the published events queued."""
 
     published: int
     failed: int
     parked: int
+    webhooks: int = 0
 
 
 def relay_outbox(
@@ -51,7 +55,7 @@ def relay_outbox(
 ) -> RelayResult:
     """Publish up to `limit` due events, oldest due first; a failure is retried later, then parked."""
     at = stamp(now)
-    published = failed = parked = 0
+    published = failed = parked = webhooks = 0
     with unit_of_work(engine) as session:
         rows = session.scalars(
             select(OutboxEvent)
@@ -67,7 +71,8 @@ def relay_outbox(
         for row in rows:
             row.attempts += 1
             try:
-                publisher.publish(_outgoing(row))
+                outgoing = _outgoing(row)
+                publisher.publish(outgoing)
             except PublishError as error:
                 row.last_error = str(error)[:MAX_ERROR_LENGTH]
                 if row.attempts >= max_attempts:
@@ -82,13 +87,18 @@ def relay_outbox(
             row.published_at = at
             row.last_error = None
             published += 1
+            # Marked published and queued for its webhook in one transaction: a relay that dies before
+            # committing republishes the event and queues it again, under the same id, so once.
+            webhooks += queue_delivery(
+                session,
+                event_id=row.event_id,
+                event_type=row.event_type,
+                batch_id=row.aggregate_id,
+                payload=outgoing.body,
+                at=at,
+            )
             metrics.EVENTS_PUBLISHED.labels(event_type=row.event_type).inc()
-    return RelayResult(published=published, failed=failed, parked=parked)
-
-
-def backoff(attempts: int, base_seconds: float, max_seconds: float) -> timedelta:
-    """The wait before the next try after `attempts` failures: doubling from `base_seconds`, capped."""
-    return timedelta(seconds=min(max_seconds, base_seconds * 2 ** min(max(0, attempts - 1), 32)))
+    return RelayResult(published=published, failed=failed, parked=parked, webhooks=webhooks)
 
 
 def _outgoing(row: OutboxEvent) -> OutgoingEvent:
@@ -111,6 +121,8 @@ def relay_now(runtime: Runtime) -> RelayResult:
             max_attempts=settings.outbox_max_attempts,
         )
     metrics.EVENTS_PARKED.inc(result.parked)
+    if result.webhooks:
+        runtime.dispatcher.send_webhooks()
     return result
 
 

@@ -12,7 +12,7 @@ import celeryconfig
 from els.errors import ConfigurationError
 from els.settings import Settings
 
-TASK_MODULES = ["tasks.health", "tasks.pipeline", "tasks.relay", "tasks.sweep"]
+TASK_MODULES = ["tasks.health", "tasks.pipeline", "tasks.relay", "tasks.sweep", "tasks.webhook_sender"]
 
 
 def create_app(settings: Settings) -> Celery:

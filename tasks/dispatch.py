@@ -17,6 +17,7 @@ from kombu.exceptions import KombuError
 from tasks import pipeline
 from tasks.relay import relay_outbox_task
 from tasks.sweep import expire_due_task
+from tasks.webhook_sender import send_webhooks_task
 
 log = logging.getLogger(__name__)
 
@@ -80,6 +81,10 @@ class CeleryDispatcher:
             log.warning(
                 "could not schedule the deadline of batch %s: %s; the sweep will expire it", batch_id, error
             )
+
+    def send_webhooks(self, countdown: float = 0.0) -> None:
+        """Publish `send_webhooks`, to run `countdown` seconds from now."""
+        self.app.tasks[send_webhooks_task.name].apply_async(countdown=countdown)
 
     def ping(self) -> None:
         """Connect to the broker once, or raise."""

@@ -219,6 +219,9 @@ class BacklogDispatcher:
     def expire_at(self, batch_id: str, when_ms: int) -> None:
         raise AssertionError("intake of an upload schedules no expiry")
 
+    def send_webhooks(self, countdown: float = 0.0) -> None:
+        raise AssertionError("intake of an upload sends no webhook")
+
     def ping(self) -> None:
         """Always reachable."""
 

@@ -15,7 +15,18 @@ from db.migrate import current, downgrade, head, upgrade
 from db.models import Base
 from tests.integration.db.conftest import fresh_postgres_database
 
-TABLES = {"batches", "contents", "submissions", "essays", "failures", "outbox_events", "retired_batches"}
+TABLES = {
+    "batches",
+    "contents",
+    "submissions",
+    "essays",
+    "failures",
+    "outbox_events",
+    "retired_batches",
+    "webhook_endpoints",
+    "batch_webhooks",
+    "webhook_deliveries",
+}
 
 
 @pytest.fixture(params=["sqlite", "postgres"])

@@ -11,8 +11,9 @@ from sqlalchemy import Engine
 from db.outbox import add_event, count_unpublished, load_event, requeue_parked
 from db.session import unit_of_work
 from els.events import BatchSealed, BatchSealedData, parse_event
+from services.backoff import backoff
 from services.ports import OutgoingEvent
-from services.relay import RelayResult, backoff, relay_outbox
+from services.relay import RelayResult, relay_outbox
 from tests.integration.db.builders import T0, unique
 from tests.integration.db.publishers import FailingPublisher, RecordingPublisher
 

@@ -109,6 +109,29 @@ class Settings(BaseSettings):
     )
     max_request_bytes: int = Field(50 * 1024 * 1024, ge=1, description="Largest request body the API reads.")
 
+    # Quotas per owner (one Lua script in Redis, coordinator/quota.py); 0 turns a quota off.
+    quota_open_batches: int = Field(
+        100, ge=0, description="Most batches one owner may have registered whose deadline has not passed."
+    )
+    quota_open_slots: int = Field(
+        20_000, ge=0, description="Most essay slots over one owner's batches whose deadline has not passed."
+    )
+    quota_uploads_per_day: int = Field(
+        20_000, ge=0, description="Most new uploads one owner may send per UTC day."
+    )
+    quota_upload_bytes_per_day: int = Field(
+        2 * 1024**3, ge=0, description="Most bytes of new uploads one owner may send per UTC day."
+    )
+    # Rate limits (the `limits` library on Redis), as "<count>/<period>", e.g. "600/minute"; "" is off.
+    rate_limit_per_token: str = Field("600/minute", description="Requests one bearer token may make.")
+    rate_limit_per_address: str = Field(
+        "1200/minute", description="Requests one client address may make to the /v1 routes."
+    )
+    auth_failures_per_address: str = Field(
+        "20/minute",
+        description="Failed authentications one client address may make before it is answered 429.",
+    )
+
     # Worker metrics (Prometheus), served by the worker's main process (complete with threads/solo pools).
     worker_metrics_port: int | None = Field(
         None, ge=1, le=65535, description="Worker /metrics port; off if unset."

@@ -32,6 +32,14 @@ class Settings(BaseSettings):
     )
     task_soft_time_limit: int = Field(240, ge=1, description="Seconds before SoftTimeLimitExceeded.")
     task_time_limit: int = Field(300, ge=1, description="Seconds before the worker child is killed.")
+    process_soft_time_limit: int = Field(
+        60,
+        ge=1,
+        description="Seconds processing one upload (els.process_essay) may take before it fails for good.",
+    )
+    process_time_limit: int = Field(
+        90, ge=1, description="Seconds before the worker child processing one upload is killed."
+    )
     visibility_timeout: int = Field(
         3600, ge=10, description="Seconds before an unacknowledged message is redelivered."
     )
@@ -146,6 +154,8 @@ class Settings(BaseSettings):
     def _check_word_bounds(self) -> Settings:
         if self.max_words < max(self.min_words, 1):
             raise ValueError("ELS_MAX_WORDS must be at least ELS_MIN_WORDS (and at least 1)")
+        if self.process_soft_time_limit >= self.process_time_limit:
+            raise ValueError("ELS_PROCESS_SOFT_TIME_LIMIT must be below ELS_PROCESS_TIME_LIMIT")
         return self
 
     @property

@@ -2,7 +2,8 @@
 
 Only the harness installs these, never production code. An upload whose filename starts with
 `fault-raise-` makes processing raise RuntimeError; one starting with `fault-crash-` ends the process
-at once (`os._exit(137)`, as the OOM killer would). A text holding `ANALYSIS_FAULT_MARK` makes analysis
+at once (`os._exit(137)`, as the OOM killer would); one starting with `fault-hang-` never returns (until
+a time limit stops it). A text holding `ANALYSIS_FAULT_MARK` makes analysis
 raise RuntimeError. When `FAULT_LOG_ENV` names a file, every faulty call appends its filename (or the
 mark) there first, so a test can count how often a fault ran, across processes.
 """
@@ -10,6 +11,7 @@ mark) there first, so a test can count how often a fault ran, across processes.
 from __future__ import annotations
 
 import os
+import time
 from pathlib import Path
 
 import pytest
@@ -23,6 +25,7 @@ from services import analysis, process
 
 RAISE_PREFIX = "fault-raise-"
 CRASH_PREFIX = "fault-crash-"
+HANG_PREFIX = "fault-hang-"
 ANALYSIS_FAULT_MARK = "analysisfaultmark"
 FAULT_LOG_ENV = "ELS_TEST_FAULT_LOG"
 
@@ -40,6 +43,10 @@ def faulty_process_upload(data: bytes, filename: str, limits: Limits) -> Process
     if filename.startswith(CRASH_PREFIX):
         note_fault(filename)
         os._exit(137)
+    if filename.startswith(HANG_PREFIX):
+        note_fault(filename)
+        while True:  # until the task's time limit stops it
+            time.sleep(1)
     if filename.startswith(RAISE_PREFIX):
         note_fault(filename)
         raise RuntimeError(f"injected processing fault for {filename}")

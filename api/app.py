@@ -8,8 +8,9 @@ from contextlib import asynccontextmanager
 import anyio.to_thread
 from fastapi import FastAPI
 
-from api import batches, essays, ops
+from api import batches, essays, metrics, ops
 from api.errors import install_error_handlers
+from api.metrics import GaugeRefresher
 from api.middleware import RequestGuard
 from bootstrap import build_runtime
 from els.settings import Settings
@@ -26,9 +27,12 @@ def create_app(settings: Settings) -> FastAPI:
         runtime = build_runtime(settings)
         await anyio.to_thread.run_sync(warn_if_redis_may_evict, runtime)
         app.state.els = runtime
+        refresher = GaugeRefresher(runtime, settings.metrics_refresh_seconds)
+        refresher.start()
         try:
             yield
         finally:
+            refresher.stop()
             runtime.close()
 
     app = FastAPI(
@@ -36,10 +40,15 @@ def create_app(settings: Settings) -> FastAPI:
         version=API_VERSION,
         description="Register batches of essays, upload them, follow their progress and fetch reports.",
         lifespan=lifespan,
+        # The OpenAPI document and its pages only where ELS_API_DOCS says so.
+        openapi_url="/openapi.json" if settings.api_docs else None,
+        docs_url="/docs" if settings.api_docs else None,
+        redoc_url="/redoc" if settings.api_docs else None,
     )
     app.add_middleware(RequestGuard, max_request_bytes=settings.max_request_bytes)
     install_error_handlers(app)
     app.include_router(batches.router)
     app.include_router(essays.router)
     app.include_router(ops.router)
+    app.include_router(metrics.router)
     return app

@@ -18,7 +18,7 @@ def api(
     host: Annotated[str | None, typer.Option(help="Address to listen on (default: ELS_API_HOST).")] = None,
     port: Annotated[int | None, typer.Option(help="Port to listen on (default: ELS_API_PORT).")] = None,
 ) -> None:
-    """Serve the HTTP API (OpenAPI at /docs and /openapi.json)."""
+    """Serve the HTTP API (OpenAPI at /docs and /openapi.json with ELS_API_DOCS=true)."""
     settings = cli_settings()
     configure_logging(settings.log_level, settings.log_json)
     uvicorn.run(

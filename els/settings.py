@@ -116,6 +116,19 @@ class Settings(BaseSettings):
         description="sha256 hex digest of a bearer token -> the owner it acts as (JSON object).",
     )
     max_request_bytes: int = Field(50 * 1024 * 1024, ge=1, description="Largest request body the API reads.")
+    api_docs: bool = Field(
+        False, description="Serve the OpenAPI document and its pages (/openapi.json, /docs, /redoc)."
+    )
+    metrics_token_sha256: str | None = Field(
+        None,
+        pattern=r"^[0-9a-fA-F]{64}$",
+        description="sha256 hex digest of the bearer token /metrics asks for; /metrics answers 404 if unset.",
+    )
+    metrics_refresh_seconds: float = Field(
+        15.0,
+        gt=0,
+        description="How often the API recounts the gauges /metrics serves (open batches, outbox).",
+    )
 
     # Quotas per owner (one Lua script in Redis, coordinator/quota.py); 0 turns a quota off.
     quota_open_batches: int = Field(

@@ -116,6 +116,22 @@ class Settings(BaseSettings):
         description="sha256 hex digest of a bearer token -> the owner it acts as (JSON object).",
     )
     max_request_bytes: int = Field(50 * 1024 * 1024, ge=1, description="Largest request body the API reads.")
+    api_timeout_keep_alive: int = Field(
+        5, ge=1, description="Seconds `els api` keeps an idle keep-alive connection open."
+    )
+    api_header_timeout_seconds: float = Field(
+        10.0,
+        gt=0,
+        description="Seconds a client has to send a request's headers in full before `els api` drops it.",
+    )
+    api_max_header_bytes: int = Field(
+        16 * 1024, ge=1024, description="Largest request line plus headers `els api` buffers (h11's limit)."
+    )
+    api_limit_concurrency: int | None = Field(
+        1000,
+        ge=1,
+        description="Connections plus running requests above which `els api` answers 503; unset: no limit.",
+    )
     api_docs: bool = Field(
         False, description="Serve the OpenAPI document and its pages (/openapi.json, /docs, /redoc)."
     )

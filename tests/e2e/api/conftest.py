@@ -74,6 +74,9 @@ def api_settings(worker_settings: Settings) -> Settings:
             "api_docs": True,
             "metrics_token_sha256": digest(METRICS_TOKEN),
             "metrics_refresh_seconds": 1.0,
+            # The security suite tests the rate limits; these tests share one client address and token.
+            "rate_limit_per_token": "100000/minute",
+            "rate_limit_per_address": "100000/minute",
         }
     )
 

@@ -2,15 +2,24 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from essays.detect import MediaType
 from essays.docx_extraction import ArchiveCaps, extract_docx_text
 from essays.pdf_extraction import PdfCaps, extract_pdf_text
 from essays.text_decoding import decode_text
 from essays.validate import Limits
 
+PdfReader = Callable[[bytes, PdfCaps], str]
 
-def extract_text(data: bytes, media_type: MediaType, limits: Limits) -> str:
-    """Raw (not yet normalised) text of an upload of a known media type; Markdown is kept as text."""
+
+def extract_text(
+    data: bytes, media_type: MediaType, limits: Limits, pdf_text: PdfReader = extract_pdf_text
+) -> str:
+    """Raw (not yet normalised) text of an upload of a known media type; Markdown is kept as text.
+
+    `pdf_text` reads PDFs (in this process by default; the worker passes one that isolates it).
+    """
     if media_type is MediaType.DOCX:
         caps = ArchiveCaps(
             max_uncompressed_bytes=limits.docx_max_uncompressed_bytes,
@@ -27,5 +36,5 @@ def extract_text(data: bytes, media_type: MediaType, limits: Limits) -> str:
             max_content_bytes=limits.pdf_max_content_bytes,
             max_page_operators=limits.pdf_max_page_operators,
         )
-        return extract_pdf_text(data, pdf_caps)
+        return pdf_text(data, pdf_caps)
     return decode_text(data)

@@ -18,6 +18,8 @@ import pytest
 
 from essays.analysis import EssayAnalysis
 from essays.analysis import analyse_text as real_analyse_text
+from essays.extract import PdfReader
+from essays.pdf_extraction import extract_pdf_text
 from essays.upload import ProcessedEssay
 from essays.upload import process_upload as real_process_upload
 from essays.validate import Limits
@@ -38,7 +40,9 @@ def note_fault(what: str) -> None:
             file.write(what + "\n")
 
 
-def faulty_process_upload(data: bytes, filename: str, limits: Limits) -> ProcessedEssay:
+def faulty_process_upload(
+    data: bytes, filename: str, limits: Limits, pdf_text: PdfReader = extract_pdf_text
+) -> ProcessedEssay:
     """`essays.upload.process_upload`, except for uploads named to fail."""
     if filename.startswith(CRASH_PREFIX):
         note_fault(filename)
@@ -50,7 +54,7 @@ def faulty_process_upload(data: bytes, filename: str, limits: Limits) -> Process
     if filename.startswith(RAISE_PREFIX):
         note_fault(filename)
         raise RuntimeError(f"injected processing fault for {filename}")
-    return real_process_upload(data, filename, limits)
+    return real_process_upload(data, filename, limits, pdf_text)
 
 
 def faulty_analyse_text(text: str, language: str) -> EssayAnalysis:

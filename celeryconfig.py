@@ -60,13 +60,13 @@ def build(settings: Settings) -> dict[str, object]:
         # Bound every task well under the visibility timeout (see above).
         "task_soft_time_limit": settings.task_soft_time_limit,
         "task_time_limit": settings.task_time_limit,
-        # Processing one upload gets limits of its own, far below the general ones, on the task itself:
+        # Processing one upload gets limits of its own, never above the general ones, on the task itself:
         # the consuming worker enforces its own limits whatever a message's sender stamped
         # (tasks/timelimits.py).
         "task_annotations": {
             PROCESS_TASK: {
-                "soft_time_limit": settings.process_soft_time_limit,
-                "time_limit": settings.process_time_limit,
+                "soft_time_limit": min(settings.process_soft_time_limit, settings.task_soft_time_limit),
+                "time_limit": min(settings.process_time_limit, settings.task_time_limit),
             },
             # Every task is consumed through a request that keeps the worker's own limits.
             "*": {"Request": OWN_LIMITS_REQUEST},

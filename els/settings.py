@@ -35,10 +35,15 @@ class Settings(BaseSettings):
     process_soft_time_limit: int = Field(
         60,
         ge=1,
-        description="Seconds processing one upload (els.process_essay) may take before it fails for good.",
+        description=(
+            "Seconds processing one upload (els.process_essay) may take before it fails for good; "
+            "at most ELS_TASK_SOFT_TIME_LIMIT."
+        ),
     )
     process_time_limit: int = Field(
-        90, ge=1, description="Seconds before the worker child processing one upload is killed."
+        90,
+        ge=1,
+        description="Seconds before the child processing one upload is killed; at most ELS_TASK_TIME_LIMIT.",
     )
     visibility_timeout: int = Field(
         3600, ge=10, description="Seconds before an unacknowledged message is redelivered."

@@ -17,13 +17,12 @@ TASK_MODULES = ["tasks.health", "tasks.pipeline", "tasks.relay", "tasks.sweep"]
 
 def create_app(settings: Settings) -> Celery:
     """A Celery app configured from `settings`; creating it opens no connection."""
-    if max(settings.task_time_limit, settings.process_time_limit) >= settings.visibility_timeout:
+    if settings.task_time_limit >= settings.visibility_timeout:
         raise ConfigurationError(
-            "ELS_TASK_TIME_LIMIT and ELS_PROCESS_TIME_LIMIT must be below ELS_VISIBILITY_TIMEOUT, or a slow "
-            "task is redelivered while it still runs",
+            "ELS_TASK_TIME_LIMIT must be below ELS_VISIBILITY_TIMEOUT, or a slow task is redelivered while "
+            "it still runs",
             details={
                 "task_time_limit": settings.task_time_limit,
-                "process_time_limit": settings.process_time_limit,
                 "visibility_timeout": settings.visibility_timeout,
             },
         )

@@ -52,6 +52,10 @@ def test_the_limits_are_on_the_processing_task_and_from_settings() -> None:
     annotations = celeryconfig.build(settings)["task_annotations"]
     assert isinstance(annotations, dict)
     assert annotations[celeryconfig.PROCESS_TASK] == {"soft_time_limit": 7, "time_limit": 9}
+    # Never above the general limits.
+    capped = celeryconfig.build(Settings(task_soft_time_limit=5, task_time_limit=6))["task_annotations"]
+    assert isinstance(capped, dict)
+    assert capped[celeryconfig.PROCESS_TASK] == {"soft_time_limit": 5, "time_limit": 6}
     assert tighter(900, 7) == 7 and tighter(None, 7) == 7 and tighter(3, 7) == 3 and tighter(5, None) == 5
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from kombu import Queue
+from kombu import Exchange, Queue
 
 from els.settings import Settings
 
@@ -29,8 +29,52 @@ CONTROL_TASKS = (
 )
 
 
+def uses_rabbitmq(settings: Settings) -> bool:
+    """Whether the broker is RabbitMQ (an `amqp://`, `amqps://` or `pyamqp://` URL)."""
+    scheme = settings.celery_broker_url.split("://", 1)[0].lower()
+    return scheme in {"amqp", "amqps", "pyamqp"}
+
+
+def queues(settings: Settings) -> tuple[Queue, ...]:
+    """The essay and control queues.
+
+    On RabbitMQ they are quorum queues (replicated, durable, and a message is never lost with a node),
+    each bound to a topic exchange of its own name: Celery then sends countdowns and retries through
+    RabbitMQ's native delayed delivery instead of holding them unacknowledged in a worker.
+    """
+    names = (settings.queue, settings.celery_control_queue)
+    if not uses_rabbitmq(settings):
+        return tuple(Queue(name) for name in names)
+    return tuple(
+        Queue(
+            name,
+            Exchange(name, type="topic", durable=True),
+            routing_key=name,
+            durable=True,
+            queue_arguments={"x-queue-type": "quorum"},
+        )
+        for name in names
+    )
+
+
 def build(settings: Settings) -> dict[str, object]:
     """The Celery configuration mapping for these settings."""
+    if uses_rabbitmq(settings):
+        return {**_common(settings), **_rabbitmq()}
+    return {**_common(settings), **_redis(settings)}
+
+
+def _rabbitmq() -> dict[str, object]:
+    return {
+        # The broker confirms every publish: a message sent is a message RabbitMQ has taken.
+        "broker_transport_options": {"confirm_publish": True},
+        # Quorum queues need per-consumer prefetch (Celery detects them and switches off global QoS).
+        "worker_detect_quorum_queues": True,
+        "broker_native_delayed_delivery_queue_type": "quorum",
+    }
+
+
+def _redis(settings: Settings) -> dict[str, object]:
     transport_options: dict[str, object] = {
         # An unacknowledged message is redelivered after this long; it must exceed the hard time limit
         # (checked in `worker.app`) or a slow task would run twice in parallel.
@@ -42,10 +86,13 @@ def build(settings: Settings) -> dict[str, object]:
         # The lock around that scan; a worker killed while holding it delays recovery by at most this.
         "unacked_mutex_expire": 60,
     }
+    return {"broker_transport_options": transport_options}
+
+
+def _common(settings: Settings) -> dict[str, object]:
     return {
         "broker_url": settings.celery_broker_url,
         "result_backend": settings.celery_result_backend,
-        "broker_transport_options": transport_options,
         # JSON only: a pickled message from the broker could run code in the worker.
         "task_serializer": "json",
         "result_serializer": "json",
@@ -94,7 +141,7 @@ def build(settings: Settings) -> dict[str, object]:
         # Essay work on one named queue, control work on another (several deployments can share a broker by
         # name). A worker started without -Q consumes both; `-Q <queue>` and `-Q <control queue>` split them.
         "task_default_queue": settings.queue,
-        "task_queues": (Queue(settings.queue), Queue(settings.celery_control_queue)),
+        "task_queues": queues(settings),
         "task_routes": {name: {"queue": settings.celery_control_queue} for name in CONTROL_TASKS},
         "task_create_missing_queues": True,
         # Timestamps in UTC; the sweep compares them to Redis deadlines stored as UTC epoch milliseconds.

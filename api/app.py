@@ -8,7 +8,7 @@ from contextlib import asynccontextmanager
 import anyio.to_thread
 from fastapi import FastAPI
 
-from api import batches, essays, metrics, ops
+from api import archives, batches, essays, metrics, ops
 from api.errors import install_error_handlers
 from api.metrics import GaugeRefresher
 from api.middleware import RequestGuard
@@ -48,6 +48,7 @@ def create_app(settings: Settings) -> FastAPI:
     app.add_middleware(RequestGuard, max_request_bytes=settings.max_request_bytes)
     install_error_handlers(app)
     app.include_router(batches.router)
+    app.include_router(archives.router)
     app.include_router(essays.router)
     app.include_router(ops.router)
     app.include_router(metrics.router)

@@ -14,6 +14,7 @@ from starlette.exceptions import HTTPException
 from starlette.requests import ClientDisconnect
 
 from els.errors import (
+    ArchiveRefusedError,
     ConflictError,
     ElsError,
     IdempotencyKeyReusedError,
@@ -45,6 +46,7 @@ _STATUS: tuple[tuple[type[ElsError], int], ...] = (
     (PayloadTooLargeError, 413),
     (UnsupportedMediaTypeError, 415),
     (InvalidInputError, 422),
+    (ArchiveRefusedError, 422),
     (NotReadyError, 503),
     (RateLimitedError, 429),
     (QuotaExceededError, 429),

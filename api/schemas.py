@@ -120,6 +120,30 @@ class SubmissionsAccepted(BaseModel):
     submissions: list[SubmissionAccepted]
 
 
+class MemberSkipped(BaseModel):
+    """An archive member that is not an essay file: hidden, a link, an unsafe path, too large, an archive."""
+
+    name: str
+    reason: str
+
+
+class MemberRefused(BaseModel):
+    """An archive member intake refused, with the code a single upload of it would get."""
+
+    name: str
+    code: str
+    message: str
+
+
+class ArchiveAccepted(BaseModel):
+    """What became of every member of a class archive: submissions in archive order, then the rest."""
+
+    batch_id: str
+    submissions: list[SubmissionAccepted]
+    skipped: list[MemberSkipped]
+    refused: list[MemberRefused]
+
+
 class EssayStatus(BaseModel):
     """One slot of a batch as SQL knows it."""
 

@@ -9,7 +9,7 @@ import typer
 from cli.api import api
 from cli.batch import batch_cli
 from cli.demo import demo
-from cli.ops import db_cli, purge, schema, sweep_now
+from cli.ops import config, db_cli, purge, schema, sweep_now
 from els.errors import ElsError
 
 cli = typer.Typer(
@@ -32,6 +32,7 @@ cli.add_typer(db_cli, name="db")
 cli.command()(purge)
 cli.command()(schema)
 cli.command("sweep")(sweep_now)
+cli.command()(config)
 
 
 def main() -> None:

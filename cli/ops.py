@@ -11,8 +11,9 @@ import typer
 from rich.console import Console
 
 from cli.context import runtime, settings
-from db.migrate import current, upgrade
+from db.migrate import current, downgrade, history, upgrade
 from db.purge import purge_finished
+from els.configuration import masked, reference_markdown
 from els.events import export_schemas, write_schemas
 from services.sweep import sweep
 
@@ -33,6 +34,23 @@ def db_upgrade(revision: Annotated[str, typer.Argument(help="Target revision.")]
 def db_current() -> None:
     """Print the database's current migration revision."""
     typer.echo(current(settings().database_url) or "(empty)")
+
+
+@db_cli.command("history")
+def db_history() -> None:
+    """Print every revision this code knows, newest first."""
+    for line in history():
+        typer.echo(line)
+
+
+@db_cli.command("downgrade")
+def db_downgrade(
+    revision: Annotated[str, typer.Argument(help='Target revision; "base" empties the schema.')],
+) -> None:
+    """Run the Alembic migrations down to REVISION on ELS_DATABASE_URL."""
+    url = settings().database_url
+    downgrade(url, revision)
+    Console(stderr=True).print(f"database at revision {current(url) or '(empty)'}")
 
 
 def purge(
@@ -70,3 +88,15 @@ def sweep_now() -> None:
         f"expired {len(result.expired)}, re-kicked {len(result.rekicked)}, "
         f"resubmitted {len(result.resubmitted)}"
     )
+
+
+def config(
+    reference: Annotated[
+        bool, typer.Option("--reference", help="Print the reference of every setting as Markdown.")
+    ] = False,
+) -> None:
+    """Print the settings this process would run with (as JSON, secrets masked)."""
+    if reference:
+        typer.echo(reference_markdown(), nl=False)
+        return
+    typer.echo(json.dumps(masked(settings()), indent=2))

@@ -38,6 +38,9 @@ def _configure_sqlite(dbapi_connection: sqlite3.Connection, _record: ConnectionP
     # WAL lets the API read while a worker writes; foreign keys are off in SQLite unless asked for.
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA journal_mode=WAL")
+    # In WAL mode NORMAL syncs at checkpoints, not at every commit: a power cut may lose the last
+    # transactions, never consistency (docs/operations.md). PostgreSQL is the durable choice.
+    cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA busy_timeout=30000")
     cursor.close()

@@ -64,6 +64,12 @@ class UnsupportedMediaTypeError(ElsError):
     code = "UNSUPPORTED_TYPE"
 
 
+class ArchiveRefusedError(ElsError):
+    """A class archive refused whole: damaged, or over a cap on its members, size or compression ratio."""
+
+    code = "ARCHIVE_REFUSED"
+
+
 class UnsupportedLanguageError(ElsError):
     """A language ELS has no spelling dictionary (and so no analysis) for."""
 
@@ -166,10 +172,11 @@ class RejectionCode(StrEnum):
     - EMPTY_CONTENT: the upload is empty, or its text holds no word at all.
     - CONTENT_TOO_SHORT: fewer words than `Limits.min_words`.
     - CONTENT_TOO_LONG: more bytes, pages or words than the limits allow (`details["limit"]` says which).
-    - UNSUPPORTED_TYPE: not plain text, Markdown, .docx or PDF (images, other archives, binary data).
+    - UNSUPPORTED_TYPE: not text, Markdown, .docx, .odt, RTF or PDF (images, other archives, binary data).
     - TEXT_EXTRACTION_FAILED: a supported type that cannot be read, or not safely: corrupt files,
       undecodable text, archives failing the zip-bomb guards, PDFs over the time cap.
     - ENCRYPTED_FILE: a password-protected PDF.
+    - NO_TEXT_LAYER: a PDF with pictures of pages and no text in it (a scan); ELS does no OCR.
     """
 
     EMPTY_CONTENT = "EMPTY_CONTENT"
@@ -178,6 +185,7 @@ class RejectionCode(StrEnum):
     UNSUPPORTED_TYPE = "UNSUPPORTED_TYPE"
     TEXT_EXTRACTION_FAILED = "TEXT_EXTRACTION_FAILED"
     ENCRYPTED_FILE = "ENCRYPTED_FILE"
+    NO_TEXT_LAYER = "NO_TEXT_LAYER"
 
 
 class FailureCode(StrEnum):

@@ -22,7 +22,10 @@ class Settings(BaseSettings):
     pending_ttl_seconds: int = Field(86400, ge=60, description="TTL of outcomes parked for unknown batches.")
 
     # Celery.
-    broker_url: str | None = Field(None, description="Celery broker; defaults to redis_url.")
+    broker_url: str | None = Field(
+        None,
+        description="Celery broker: redis:// or RabbitMQ's amqp:// (quorum queues); defaults to redis_url.",
+    )
     result_backend: str | None = Field(None, description="Celery result backend; defaults to redis_url.")
     queue: str = Field("els", description="Queue the essay work (processing, analysis) is routed to.")
     control_queue: str | None = Field(
@@ -76,6 +79,15 @@ class Settings(BaseSettings):
         50 * 1024 * 1024, ge=1, description="Largest total uncompressed size of a .docx archive."
     )
     docx_max_compression_ratio: int = Field(100, ge=1, description="Largest uncompressed/compressed ratio.")
+    archive_max_bytes: int = Field(
+        200 * 1024 * 1024, ge=1, description="Largest class archive (ZIP) one request may send."
+    )
+    archive_max_members: int = Field(
+        1000, ge=1, description="Most entries a class archive may hold, folders and skipped files included."
+    )
+    archive_max_uncompressed_bytes: int = Field(
+        500 * 1024 * 1024, ge=1, description="Largest total uncompressed size of a class archive."
+    )
     pdf_max_pages: int = Field(
         100, ge=1, description="A PDF with more pages is rejected as CONTENT_TOO_LONG."
     )

@@ -22,6 +22,7 @@ from pypdf.errors import DependencyError, PyPdfError
 
 from els.errors import EssayRejectedError, RejectionCode
 from essays.normalise import normalise
+from essays.pdf_layout import join_pages
 from essays.tokens import words
 
 # pypdf raises more than its own errors on malformed files; these are the ones seen in practice.
@@ -84,13 +85,23 @@ def extract_pdf_text(data: bytes, caps: PdfCaps, clock: Callable[[], float] = ti
                     caps.max_words,
                     page=number,
                 )
+        text = join_pages(texts)
+        # No word at all, and pictures on the pages: a scan, not an empty document.
+        scanned = not words(normalise(text)) and any(len(page.images) for page in pages)
     except _MALFORMED as error:
         raise EssayRejectedError(
             RejectionCode.TEXT_EXTRACTION_FAILED,
             f"the PDF cannot be read: {error}",
             details={"reason": "corrupt"},
         ) from error
-    return "\n\n".join(texts)
+    if scanned:
+        raise EssayRejectedError(
+            RejectionCode.NO_TEXT_LAYER,
+            "the PDF holds pictures of pages but no text (a scan or a photo); ELS does not read text "
+            "from images: export the essay from the word processor as a PDF, or upload the document",
+            details={"reason": "no_text_layer", "pages": len(pages)},
+        )
+    return text
 
 
 def _check_content_size(page: PageObject, number: int, read_so_far: int, caps: PdfCaps) -> int:

@@ -18,6 +18,8 @@ import redis
 from celery import Celery
 from celery.contrib.testing.worker import start_worker
 from celery.worker.worker import WorkController
+from kombu import Connection
+from kombu.exceptions import OperationalError
 from sqlalchemy.engine import make_url
 
 import bootstrap
@@ -26,6 +28,7 @@ from els.settings import Settings
 from tasks.app import create_app
 
 REDIS_URL = os.environ.get("ELS_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
+RABBITMQ_URL = os.environ.get("ELS_TEST_RABBITMQ_URL", "amqp://guest:guest@127.0.0.1:5672//")
 POSTGRES_URL = os.environ.get("ELS_TEST_DATABASE_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 
 
@@ -47,6 +50,17 @@ def redis_url() -> str:
     finally:
         client.close()
     return REDIS_URL
+
+
+@pytest.fixture(scope="session")
+def rabbitmq_url() -> str:
+    """URL of a real RabbitMQ server that accepts a connection."""
+    try:
+        with Connection(RABBITMQ_URL, connect_timeout=2) as connection:
+            connection.ensure_connection(max_retries=1)
+    except (OSError, OperationalError) as error:
+        service_missing(f"RabbitMQ not reachable at {RABBITMQ_URL}: {error}")
+    return RABBITMQ_URL
 
 
 @pytest.fixture

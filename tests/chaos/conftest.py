@@ -20,6 +20,7 @@ from els.settings import Settings
 from services.runtime import Runtime
 from tasks.app import create_app
 from tests.conftest import service_missing
+from tests.e2e.conftest import delete_queues
 
 
 @pytest.fixture
@@ -46,12 +47,23 @@ def chaos_redis(tmp_path: Path) -> Iterator[RedisServer]:
 
 
 @pytest.fixture
-def chaos_settings(chaos_redis: RedisServer, postgres_url: str) -> Settings:
+def chaos_broker(request: pytest.FixtureRequest) -> str:
+    """The run's broker: "redis" (its own Redis) unless a test asks for "rabbitmq" indirectly."""
+    broker: str = getattr(request, "param", "redis")
+    return broker
+
+
+@pytest.fixture
+def chaos_settings(
+    chaos_redis: RedisServer, postgres_url: str, chaos_broker: str, request: pytest.FixtureRequest
+) -> Iterator[Settings]:
     """Settings shared by the test process and the worker processes of one run."""
     upgrade(postgres_url)
     tag = uuid.uuid4().hex[:8]
-    return Settings(
+    broker_url = request.getfixturevalue("rabbitmq_url") if chaos_broker == "rabbitmq" else None
+    settings = Settings(
         redis_url=chaos_redis.url,
+        broker_url=broker_url,
         database_url=postgres_url,
         key_prefix=f"chaos-{tag}",
         queue=f"els-chaos-{tag}",
@@ -62,6 +74,9 @@ def chaos_settings(chaos_redis: RedisServer, postgres_url: str) -> Settings:
         task_soft_time_limit=12,
         stuck_after_seconds=15,
     )
+    yield settings
+    if chaos_broker == "rabbitmq":
+        delete_queues(settings)
 
 
 @pytest.fixture

@@ -186,7 +186,10 @@ def all_done(runtime: Runtime, batch_ids: Iterable[str]) -> bool:
 
 def bind_event_queue(url: str, exchange: str, queue_name: str) -> Queue:
     """Declare a queue bound to every event on the exchange, before anything is published."""
-    queue = Queue(queue_name, exchange=Exchange(exchange, type="topic", durable=True), routing_key="#")
+    # On RabbitMQ the queue goes away by itself ten minutes after the run stops using it.
+    queue = Queue(
+        queue_name, exchange=Exchange(exchange, type="topic", durable=True), routing_key="#", expires=600.0
+    )
     with Connection(url) as connection:
         queue(connection.default_channel).declare()
     return queue

@@ -4,7 +4,8 @@ About 2,000 uploads (essays, exact re-uploads, invalid files, more essays than s
 processing raises and one that kills its pool child) go to two worker processes that lose pool children and
 whole process groups throughout; the test process sweeps like beat.
 Afterwards every promise is checked (see `scenario.check_end_state`). Replay a failure with the printed
-seed: `ELS_CHAOS_SEED=<seed> uv run pytest tests/chaos/test_chaos_run.py -s`. `ELS_CHAOS_BATCHES` and
+seed: `ELS_CHAOS_SEED=<seed> uv run pytest tests/chaos/test_chaos_run.py -s`. It runs once on Redis as
+the broker and once on RabbitMQ (quorum queues, publisher confirms). `ELS_CHAOS_BATCHES` and
 `ELS_CHAOS_UPLOADS_PER_BATCH` scale the run (defaults 20 and 100).
 """
 
@@ -34,8 +35,9 @@ from tests.support.workers import FAULTY_APP, WorkerFleet
 
 
 @pytest.mark.timeout(600)
+@pytest.mark.parametrize("chaos_broker", ["redis", "rabbitmq"], indirect=True)
 def test_killed_workers_lose_nothing_and_every_batch_completes_once(
-    chaos_runtime: Runtime, chaos_settings: Settings, chaos_seed: int, tmp_path: Path
+    chaos_runtime: Runtime, chaos_settings: Settings, chaos_seed: int, chaos_broker: str, tmp_path: Path
 ) -> None:
     batches = int(os.environ.get("ELS_CHAOS_BATCHES", "20"))
     per_batch = int(os.environ.get("ELS_CHAOS_UPLOADS_PER_BATCH", "100"))
@@ -62,6 +64,7 @@ def test_killed_workers_lose_nothing_and_every_batch_completes_once(
     assert monkey.children_killed > 0 and monkey.workers_killed > 0
     summary = {
         "seed": chaos_seed,
+        "broker": chaos_broker,
         "seconds": round(elapsed, 1),
         "uploads_per_second": round(end.uploads / elapsed, 1),
         "children_killed": monkey.children_killed,

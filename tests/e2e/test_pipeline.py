@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from celery.worker.worker import WorkController
-
 from bootstrap import installed_runtime as get_runtime
 from coordinator import BatchState
 from db.batches import load_report
@@ -28,7 +26,7 @@ def report_of(batch_id: str) -> dict[str, object]:
     return dict(report)
 
 
-def test_batch_of_txt_docx_and_pdf_reaches_done_with_a_report(els_worker: WorkController) -> None:
+def test_batch_of_txt_docx_and_pdf_reaches_done_with_a_report(broker_worker: str) -> None:
     runtime = get_runtime()
     batch_id = register_batch(runtime, 3)
     submit(runtime, batch_id, "one.txt", ESSAYS[0].encode())
@@ -42,7 +40,7 @@ def test_batch_of_txt_docx_and_pdf_reaches_done_with_a_report(els_worker: WorkCo
     assert counts["missing"] == 0
 
 
-def test_failures_duplicates_and_excess_all_count(els_worker: WorkController) -> None:
+def test_failures_duplicates_and_excess_all_count(broker_worker: str) -> None:
     runtime = get_runtime()
     batch_id = register_batch(runtime, 3)
     submit(runtime, batch_id, "one.txt", ESSAYS[0].encode())

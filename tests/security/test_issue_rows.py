@@ -45,14 +45,14 @@ print(verdict, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)
 @pytest.mark.slow
 def test_row1_a_docx_lying_about_its_size_is_refused_within_bounded_memory(tmp_path: Path) -> None:
     path = tmp_path / "lying.docx"
-    path.write_bytes(make_docx_lying_about_size(512 * MIB))
+    path.write_bytes(make_docx_lying_about_size(1024 * MIB))
     run = subprocess.run(
         [sys.executable, "-c", PEAK_RSS, str(path)], cwd=ROOT, capture_output=True, text=True, check=True
     )
     verdict, peak_kib = run.stdout.split()
     assert verdict in ("TEXT_EXTRACTION_FAILED", "CONTENT_TOO_LONG")
-    # The child's peak RSS stays far below the 512 MiB the part inflates to.
-    assert int(peak_kib) < 200 * 1024
+    # The child's peak RSS (imports included) stays far below the 1 GiB the part inflates to.
+    assert int(peak_kib) < 400 * 1024
 
 
 def test_row2_upload_sniffing_runs_off_the_event_loop(
@@ -150,4 +150,6 @@ def test_row11_the_upload_route_logs_no_unchecked_batch_id(
             "/v1/batches/evil%0Aforged-line/essays", json={"text": essay_text("log lines")}, headers=ALICE
         )
     assert answer.status_code == 422
-    assert not [record for record in caplog.records if "forged-line" in str(vars(record))]
+    # ELS's own log lines; the test client's own request log shows the URL, as any access log would.
+    ours = [record for record in caplog.records if not record.name.startswith(("httpx", "httpcore"))]
+    assert not [record for record in ours if "forged-line" in str(vars(record))]

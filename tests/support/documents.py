@@ -12,6 +12,7 @@ import zipfile
 import zlib
 from collections.abc import Sequence
 from functools import cache
+from xml.sax.saxutils import escape
 
 import docx
 from fpdf import FPDF
@@ -239,3 +240,55 @@ def _flate_stream(content: bytes, entries: bytes = b"") -> bytes:
     data = zlib.compress(content, 9)
     header = b"<< " + entries + b"/Filter /FlateDecode /Length " + str(len(data)).encode() + b" >>"
     return header + b"\nstream\n" + data + b"\nendstream"
+
+
+ODF_TEXT = "urn:oasis:names:tc:opendocument:xmlns:text:1.0"
+ODF_NAMESPACES = (
+    'xmlns:office="urn:oasis:names:tc:opendocument:xmlns:office:1.0" '
+    f'xmlns:text="{ODF_TEXT}" '
+    'xmlns:table="urn:oasis:names:tc:opendocument:xmlns:table:1.0" '
+    'xmlns:draw="urn:oasis:names:tc:opendocument:xmlns:drawing:1.0" '
+    'xmlns:dc="http://purl.org/dc/elements/1.1/"'
+)
+
+
+def make_odt(body_xml: str, *, mimetype: str = "application/vnd.oasis.opendocument.text") -> bytes:
+    """An OpenDocument archive whose `content.xml` body (inside `office:text`) is `body_xml`.
+
+    Written as LibreOffice writes one: `mimetype` first and stored, then the content and a manifest.
+    """
+    content = (
+        '<?xml version="1.0" encoding="UTF-8"?>'
+        f'<office:document-content {ODF_NAMESPACES} office:version="1.3">'
+        f"<office:body><office:text>{body_xml}</office:text></office:body></office:document-content>"
+    )
+    manifest = (
+        '<?xml version="1.0" encoding="UTF-8"?>'
+        '<manifest:manifest xmlns:manifest="urn:oasis:names:tc:opendocument:xmlns:manifest:1.0">'
+        f'<manifest:file-entry manifest:full-path="/" manifest:media-type="{mimetype}"/>'
+        '<manifest:file-entry manifest:full-path="content.xml" manifest:media-type="text/xml"/>'
+        "</manifest:manifest>"
+    )
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        archive.writestr("mimetype", mimetype, compress_type=zipfile.ZIP_STORED)
+        archive.writestr("content.xml", content, compress_type=zipfile.ZIP_DEFLATED)
+        archive.writestr("META-INF/manifest.xml", manifest, compress_type=zipfile.ZIP_DEFLATED)
+    return buffer.getvalue()
+
+
+def odt_paragraphs(text: str) -> str:
+    """`text`'s blank-line blocks as ODF paragraphs (XML special characters escaped)."""
+    return "".join(f"<text:p>{escape(block)}</text:p>" for block in text.split("\n\n"))
+
+
+def make_rtf(text: str) -> bytes:
+    """An RTF document of `text` (its blank-line blocks as paragraphs), as word processors write it."""
+    body = "\\par\n".join(
+        block.replace("\\", "\\\\").replace("{", "\\{").replace("}", "\\}") for block in text.split("\n\n")
+    )
+    escaped = "".join(ch if ord(ch) < 128 else f"\\u{ord(ch)}?" for ch in body)
+    return (
+        "{\\rtf1\\ansi\\ansicpg1252\\deff0{\\fonttbl{\\f0\\froman Times New Roman;}}"
+        "{\\info{\\title An essay}}\\f0\\fs24 " + escaped + "\\par}"
+    ).encode("ascii")

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import io
+import zipfile
+
 import schemathesis
 from celery import Celery
 from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from schemathesis import Case
 from schemathesis.checks import not_a_server_error
 from schemathesis.core.result import Ok
@@ -15,6 +19,23 @@ from els.settings import Settings
 from tests.e2e.api.conftest import ALICE
 
 EXAMPLES_PER_OPERATION = 15
+
+
+def _zip_of(members: dict[str, bytes]) -> bytes:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        for name, data in members.items():
+            archive.writestr(name, data)
+    return buffer.getvalue()
+
+
+# Class archives: well-formed ones with hostile member names, cut-off ones, and arbitrary bytes.
+_ARCHIVES = st.one_of(
+    st.dictionaries(st.text(min_size=1, max_size=40), st.binary(max_size=200), max_size=4).map(_zip_of),
+    st.binary(max_size=400).map(lambda tail: _zip_of({"a.txt": b"essay"})[: len(tail)] + tail),
+    st.binary(max_size=400),
+)
+schemathesis.openapi.media_type("application/zip", _ARCHIVES)
 
 
 def test_generated_requests_get_no_server_error_and_documented_bodies(

@@ -17,6 +17,9 @@ SWEEP_TASK = "els.sweep"
 EXPIRE_DUE_TASK = "els.expire_due"
 RELAY_TASK = "els.relay_outbox"
 WEBHOOK_TASK = "els.send_webhooks"
+PROCESS_TASK = "els.process_essay"
+# By name (tasks/timelimits.py): this module imports nothing of ELS but its settings.
+OWN_LIMITS_REQUEST = "tasks.timelimits:OwnLimitsRequest"
 # Short bookkeeping tasks that deadlines and completions wait on: they get a queue of their own, so a
 # backlog of essays never holds them back (and never makes beat's sweep expire unrun).
 CONTROL_TASKS = (
@@ -108,6 +111,17 @@ def _common(settings: Settings) -> dict[str, object]:
         # Bound every task well under the visibility timeout (see above).
         "task_soft_time_limit": settings.task_soft_time_limit,
         "task_time_limit": settings.task_time_limit,
+        # Processing one upload gets limits of its own, never above the general ones, on the task itself:
+        # the consuming worker enforces its own limits whatever a message's sender stamped
+        # (tasks/timelimits.py).
+        "task_annotations": {
+            PROCESS_TASK: {
+                "soft_time_limit": min(settings.process_soft_time_limit, settings.task_soft_time_limit),
+                "time_limit": min(settings.process_time_limit, settings.task_time_limit),
+            },
+            # Every task is consumed through a request that keeps the worker's own limits.
+            "*": {"Request": OWN_LIMITS_REQUEST},
+        },
         # Results only where a chord needs them (analysis headers); everything else ignores them.
         "task_ignore_result": True,
         # Chord state lives in result keys; a chord must finish well inside their lifetime.

@@ -9,8 +9,9 @@ import anyio.to_thread
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 
-from api import archives, batches, essays, ops, submissions, ui, webhooks
+from api import archives, batches, essays, metrics, ops, submissions, ui, webhooks
 from api.errors import install_error_handlers
+from api.metrics import GaugeRefresher
 from api.middleware import RequestGuard
 from bootstrap import build_runtime
 from els.settings import Settings
@@ -27,9 +28,12 @@ def create_app(settings: Settings) -> FastAPI:
         runtime = build_runtime(settings)
         await anyio.to_thread.run_sync(warn_if_redis_may_evict, runtime)
         app.state.els = runtime
+        refresher = GaugeRefresher(runtime, settings.metrics_refresh_seconds)
+        refresher.start()
         try:
             yield
         finally:
+            refresher.stop()
             runtime.close()
 
     app = FastAPI(
@@ -37,6 +41,10 @@ def create_app(settings: Settings) -> FastAPI:
         version=API_VERSION,
         description="Register batches of essays, upload them, follow their progress and fetch reports.",
         lifespan=lifespan,
+        # The OpenAPI document and its pages only where ELS_API_DOCS says so.
+        openapi_url="/openapi.json" if settings.api_docs else None,
+        docs_url="/docs" if settings.api_docs else None,
+        redoc_url="/redoc" if settings.api_docs else None,
     )
     app.add_middleware(RequestGuard, max_request_bytes=settings.max_request_bytes)
     if settings.cors_origins:
@@ -56,4 +64,5 @@ def create_app(settings: Settings) -> FastAPI:
     app.include_router(ops.router)
     app.include_router(webhooks.router)
     app.include_router(ui.router)
+    app.include_router(metrics.router)
     return app

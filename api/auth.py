@@ -12,6 +12,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from api.state import runtime_of
 from els.errors import UnauthorizedError
+from services import limits
 
 bearer = HTTPBearer(auto_error=False, description="A token whose sha256 hex digest is in ELS_API_TOKENS.")
 
@@ -30,12 +31,22 @@ def owner_of_token(token: str, digests: Mapping[str, str]) -> str | None:
 def current_owner(
     request: Request, credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)]
 ) -> str:
-    """The owner the request acts as; UnauthorizedError without a known bearer token."""
+    """The owner the request acts as; UnauthorizedError without a known bearer token.
+
+    Rate limits first: the client address's (429 too after too many failed authentications from it),
+    then, once the owner is known, its token's.
+    """
+    runtime = runtime_of(request)
+    address = request.client.host if request.client is not None else "unknown"
+    limits.admit_address(runtime, address)
     if credentials is None or credentials.scheme.lower() != "bearer":
+        limits.record_auth_failure(runtime, address)
         raise UnauthorizedError("a bearer token is required")
-    owner = owner_of_token(credentials.credentials, runtime_of(request).settings.api_tokens)
+    owner = owner_of_token(credentials.credentials, runtime.settings.api_tokens)
     if owner is None:
+        limits.record_auth_failure(runtime, address)
         raise UnauthorizedError("the bearer token is not valid")
+    limits.admit_owner(runtime, owner)
     return owner
 
 

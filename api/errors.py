@@ -23,6 +23,8 @@ from els.errors import (
     NotFoundError,
     NotReadyError,
     PayloadTooLargeError,
+    QuotaExceededError,
+    RateLimitedError,
     UnauthorizedError,
     UnsupportedLanguageError,
     UnsupportedMediaTypeError,
@@ -50,6 +52,8 @@ _STATUS: tuple[tuple[type[ElsError], int], ...] = (
     (UnsupportedLanguageError, 422),
     (BatchGoneError, 410),
     (NotReadyError, 503),
+    (RateLimitedError, 429),
+    (QuotaExceededError, 429),
 )
 
 _HTTP_CODES = {404: "NOT_FOUND", 405: "METHOD_NOT_ALLOWED", 401: "UNAUTHORIZED", 413: "PAYLOAD_TOO_LARGE"}
@@ -78,6 +82,9 @@ def error_response(
         headers["WWW-Authenticate"] = "Bearer"
     if status == 503:
         headers["Retry-After"] = str(RETRY_AFTER_SECONDS)
+    if status == 429:
+        wait = (details or {}).get("retry_after")
+        headers["Retry-After"] = str(wait if isinstance(wait, int) and wait > 0 else 1)
     return JSONResponse(body, status_code=status, headers=headers)
 
 

@@ -1,4 +1,4 @@
-"""Operations endpoints: liveness, readiness and Prometheus metrics (with gauges read at scrape time)."""
+"""Operations endpoints: liveness and readiness (Prometheus metrics are in api/metrics.py)."""
 
 from __future__ import annotations
 
@@ -7,9 +7,8 @@ from collections.abc import Callable
 
 import anyio
 import anyio.to_thread
-from fastapi import APIRouter, Request, Response
+from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
-from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, Gauge, generate_latest
 
 from api.schemas import Health
 from api.state import runtime_of
@@ -21,9 +20,6 @@ logger = logging.getLogger(__name__)
 router = APIRouter(tags=["operations"])
 
 CHECK_TIMEOUT_SECONDS = 3.0
-
-OPEN_BATCHES = Gauge("els_open_batches", "Batches OPEN in the coordinator's index, counted at scrape time.")
-OUTBOX_BACKLOG = Gauge("els_outbox_backlog", "Outbox events waiting to be published, counted at scrape time.")
 
 
 @router.get("/healthz", operation_id="healthz")
@@ -52,20 +48,6 @@ async def readyz(request: Request) -> JSONResponse:
     ready = all(answer == "ok" for answer in checks.values())
     body = Health(status="ready" if ready else "not_ready", checks=checks)
     return JSONResponse(body.model_dump(), status_code=200 if ready else 503)
-
-
-@router.get("/metrics", response_class=Response, operation_id="metrics")
-def metrics(request: Request) -> Response:
-    """Prometheus exposition of every ELS metric, with the scrape-time gauges refreshed first."""
-    runtime = runtime_of(request)
-    try:
-        figures = health.backlog(runtime)
-        OPEN_BATCHES.set(figures.open_batches)
-        OUTBOX_BACKLOG.set(figures.outbox_events)
-    except NotReadyError as error:
-        # A scrape still answers with what it has; the stale gauges are better than no metrics.
-        logger.warning("scrape-time gauges not refreshed: %s", error)
-    return Response(generate_latest(REGISTRY), media_type=CONTENT_TYPE_LATEST)
 
 
 async def _answers(check: Callable[[Runtime], None], runtime: Runtime) -> str:

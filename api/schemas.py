@@ -428,5 +428,9 @@ ERROR_RESPONSES: dict[int | str, dict[str, object]] = {
         "Malformed body, id or parameter (INVALID_INPUT); an Idempotency-Key reused for another "
         "upload (IDEMPOTENCY_KEY_REUSED); a language the analysers lack (UNSUPPORTED_LANGUAGE)."
     ),
+    429: _error(
+        "Too many requests from the token or address (RATE_LIMITED), or an owner quota reached "
+        "(QUOTA_EXCEEDED); retry after the Retry-After seconds."
+    ),
     503: _error("A dependency does not answer (NOT_READY); retry after the Retry-After seconds."),
 }

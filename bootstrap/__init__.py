@@ -13,8 +13,11 @@ from celery import Celery
 from redis.cluster import RedisCluster
 
 from coordinator import Coordinator
+from coordinator.quota import QuotaLedger
+from coordinator.ratelimit import RedisRateLimiter, parse_rule
 from db.engine import create_db_engine
 from els.settings import Settings
+from services import limits
 from services.ports import Publisher
 from services.runtime import Runtime
 from tasks import installed
@@ -22,7 +25,7 @@ from tasks.app import create_app
 from tasks.dispatch import CeleryDispatcher
 from tasks.publisher import KombuPublisher
 
-__all__ = ["build_runtime", "create_app", "install", "installed_runtime", "redis_client"]
+__all__ = ["build_runtime", "create_app", "install", "installed_runtime", "rate_limiter", "redis_client"]
 
 
 def redis_client(settings: Settings) -> redis.Redis | RedisCluster:
@@ -48,7 +51,20 @@ def build_runtime(settings: Settings, app: Celery | None = None) -> Runtime:
         dispatcher=CeleryDispatcher(celery, settings.queue),
         open_publisher=open_publisher,
         closers=(client.close, engine.dispose),
+        quotas=QuotaLedger.from_settings(settings, client),
+        limiter=rate_limiter(settings, client),
     )
+
+
+def rate_limiter(settings: Settings, client: redis.Redis | RedisCluster) -> RedisRateLimiter:
+    """The request rate limits of `settings`, counted in the Redis `client` talks to."""
+    rules = {
+        limits.PER_TOKEN: parse_rule("ELS_RATE_LIMIT_PER_TOKEN", settings.rate_limit_per_token),
+        limits.PER_ADDRESS: parse_rule("ELS_RATE_LIMIT_PER_ADDRESS", settings.rate_limit_per_address),
+        limits.AUTH_FAILURES: parse_rule("ELS_AUTH_FAILURES_PER_ADDRESS", settings.auth_failures_per_address),
+    }
+    standalone = client if isinstance(client, redis.Redis) else None
+    return RedisRateLimiter.on_client(standalone, settings.redis_url, settings.key_prefix, rules)
 
 
 def install(runtime: Runtime | None, *, close_previous: bool = True) -> None:

@@ -82,6 +82,21 @@ class WebhookTargetRefusedError(InvalidInputError):
     code = "WEBHOOK_TARGET_REFUSED"
 
 
+class RateLimitedError(ElsError):
+    """Too many requests from one token or one client address; `details["retry_after"]` says when to retry."""
+
+    code = "RATE_LIMITED"
+
+
+class QuotaExceededError(ElsError):
+    """The owner's quota (open batches, slots, uploads or bytes per day) would be exceeded.
+
+    `details` names the quota, its limit, and `retry_after` in seconds.
+    """
+
+    code = "QUOTA_EXCEEDED"
+
+
 # Conflicts with stored state.
 
 

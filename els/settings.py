@@ -35,6 +35,19 @@ class Settings(BaseSettings):
     )
     task_soft_time_limit: int = Field(240, ge=1, description="Seconds before SoftTimeLimitExceeded.")
     task_time_limit: int = Field(300, ge=1, description="Seconds before the worker child is killed.")
+    process_soft_time_limit: int = Field(
+        60,
+        ge=1,
+        description=(
+            "Seconds processing one upload (els.process_essay) may take before it fails for good; "
+            "at most ELS_TASK_SOFT_TIME_LIMIT."
+        ),
+    )
+    process_time_limit: int = Field(
+        90,
+        ge=1,
+        description="Seconds before the child processing one upload is killed; at most ELS_TASK_TIME_LIMIT.",
+    )
     visibility_timeout: int = Field(
         3600, ge=10, description="Seconds before an unacknowledged message is redelivered."
     )
@@ -147,6 +160,58 @@ class Settings(BaseSettings):
         description='Origins browsers may call the API from (JSON list, e.g. ["https://ui.example"]); '
         "empty: CORS off.",
     )
+    api_timeout_keep_alive: int = Field(
+        5, ge=1, description="Seconds `els api` keeps an idle keep-alive connection open."
+    )
+    api_header_timeout_seconds: float = Field(
+        10.0,
+        gt=0,
+        description="Seconds a client has to send a request's headers in full before `els api` drops it.",
+    )
+    api_max_header_bytes: int = Field(
+        16 * 1024, ge=1024, description="Largest request line plus headers `els api` buffers (h11's limit)."
+    )
+    api_limit_concurrency: int | None = Field(
+        1000,
+        ge=1,
+        description="Connections plus running requests above which `els api` answers 503; unset: no limit.",
+    )
+    api_docs: bool = Field(
+        False, description="Serve the OpenAPI document and its pages (/openapi.json, /docs, /redoc)."
+    )
+    metrics_token_sha256: str | None = Field(
+        None,
+        pattern=r"^[0-9a-fA-F]{64}$",
+        description="sha256 hex digest of the bearer token /metrics asks for; /metrics answers 404 if unset.",
+    )
+    metrics_refresh_seconds: float = Field(
+        15.0,
+        gt=0,
+        description="How often the API recounts the gauges /metrics serves (open batches, outbox).",
+    )
+
+    # Quotas per owner (one Lua script in Redis, coordinator/quota.py); 0 turns a quota off.
+    quota_open_batches: int = Field(
+        100, ge=0, description="Most batches one owner may have registered whose deadline has not passed."
+    )
+    quota_open_slots: int = Field(
+        20_000, ge=0, description="Most essay slots over one owner's batches whose deadline has not passed."
+    )
+    quota_uploads_per_day: int = Field(
+        20_000, ge=0, description="Most new uploads one owner may send per UTC day."
+    )
+    quota_upload_bytes_per_day: int = Field(
+        2 * 1024**3, ge=0, description="Most bytes of new uploads one owner may send per UTC day."
+    )
+    # Rate limits (the `limits` library on Redis), as "<count>/<period>", e.g. "600/minute"; "" is off.
+    rate_limit_per_token: str = Field("600/minute", description="Requests one bearer token may make.")
+    rate_limit_per_address: str = Field(
+        "1200/minute", description="Requests one client address may make to the /v1 routes."
+    )
+    auth_failures_per_address: str = Field(
+        "20/minute",
+        description="Failed authentications one client address may make before it is answered 429.",
+    )
 
     # Worker metrics (Prometheus), served by the worker's main process (complete with threads/solo pools).
     worker_metrics_port: int | None = Field(
@@ -162,6 +227,8 @@ class Settings(BaseSettings):
     def _check_word_bounds(self) -> Settings:
         if self.max_words < max(self.min_words, 1):
             raise ValueError("ELS_MAX_WORDS must be at least ELS_MIN_WORDS (and at least 1)")
+        if self.process_soft_time_limit >= self.process_time_limit:
+            raise ValueError("ELS_PROCESS_SOFT_TIME_LIMIT must be below ELS_PROCESS_TIME_LIMIT")
         return self
 
     @property

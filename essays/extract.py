@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from essays.archive import ArchiveCaps
 from essays.detect import MediaType
 from essays.docx_extraction import extract_docx_text
@@ -12,9 +14,16 @@ from essays.rtf_text import extract_rtf_text
 from essays.text_decoding import decode_text
 from essays.validate import Limits
 
+PdfReader = Callable[[bytes, PdfCaps], str]
 
-def extract_text(data: bytes, media_type: MediaType, limits: Limits) -> str:
-    """Raw (not yet normalised) text of an upload of a known media type, markup removed."""
+
+def extract_text(
+    data: bytes, media_type: MediaType, limits: Limits, pdf_text: PdfReader = extract_pdf_text
+) -> str:
+    """Raw (not yet normalised) text of an upload of a known media type, markup removed.
+
+    `pdf_text` reads PDFs (in this process by default; the worker passes one that isolates it).
+    """
     caps = ArchiveCaps(
         max_uncompressed_bytes=limits.docx_max_uncompressed_bytes,
         max_compression_ratio=limits.docx_max_compression_ratio,
@@ -35,7 +44,7 @@ def extract_text(data: bytes, media_type: MediaType, limits: Limits) -> str:
             max_content_bytes=limits.pdf_max_content_bytes,
             max_page_operators=limits.pdf_max_page_operators,
         )
-        return extract_pdf_text(data, pdf_caps)
+        return pdf_text(data, pdf_caps)
     if media_type is MediaType.MARKDOWN:
         return markdown_to_text(decode_text(data))
     return decode_text(data)

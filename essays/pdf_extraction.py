@@ -35,6 +35,8 @@ _MALFORMED = (
     IndexError,
     RecursionError,
     zlib.error,
+    # An unknown stream filter (a damaged /FlateDecode name, found by fuzzing).
+    NotImplementedError,
 )
 
 

@@ -6,9 +6,10 @@ from dataclasses import dataclass
 
 from els.jsontypes import JsonObject
 from essays.detect import MediaType, detect_media_type
-from essays.extract import extract_text
+from essays.extract import PdfReader, extract_text
 from essays.metrics import TextMetrics, measure_text
 from essays.normalise import content_hash, normalise
+from essays.pdf_extraction import extract_pdf_text
 from essays.validate import Limits, check_upload_size, check_word_count
 
 
@@ -31,11 +32,16 @@ class ProcessedEssay:
         }
 
 
-def process_upload(data: bytes, filename: str, limits: Limits) -> ProcessedEssay:
-    """Detect, extract, normalise, hash, count and validate one upload; raises EssayRejectedError."""
+def process_upload(
+    data: bytes, filename: str, limits: Limits, pdf_text: PdfReader = extract_pdf_text
+) -> ProcessedEssay:
+    """Detect, extract, normalise, hash, count and validate one upload; raises EssayRejectedError.
+
+    `pdf_text` reads PDFs (see `essays.extract.extract_text`).
+    """
     check_upload_size(len(data), limits)
     media_type = detect_media_type(data, filename)
-    text = normalise(extract_text(data, media_type, limits))
+    text = normalise(extract_text(data, media_type, limits, pdf_text))
     metrics = measure_text(text)
     check_word_count(metrics.words, limits)
     return ProcessedEssay(text=text, content_hash=content_hash(text), media_type=media_type, metrics=metrics)

@@ -37,6 +37,7 @@ from els.errors import (
 from els.settings import Settings
 from essays.detect import detect_media_type
 from essays.lifecycle import SubmissionState
+from services import quotas
 from services.bounds import check_plain_id, clean_filename
 from services.outages import outage_as_not_ready
 from services.registration import BatchRequest, RegisteredBatch, register_batch
@@ -188,6 +189,8 @@ def submit_essays(
     }
     if new_uploads:
         check_open_batch(runtime, owner, batch_id)
+        size = sum(len(new.data) for new in new_uploads.values())
+        quotas.reserve_uploads(runtime, owner, len(new_uploads), size)
         _receive(runtime, batch_id, [new.submission_id for new in new_uploads.values()])
     accepted: list[AcceptedSubmission] = []
     for index in range(len(files)):

@@ -53,3 +53,13 @@ class Publisher(Protocol):
 
     def publish(self, event: OutgoingEvent) -> None:
         """Publish `event` or raise PublishError."""
+
+
+class RateLimiter(Protocol):
+    """Counts requests per rule ("token", "address", "auth_failures") and identity."""
+
+    def hit(self, rule: str, identity: str) -> float | None:
+        """Count one request: None when it may go on, else the seconds it should wait."""
+
+    def blocked(self, rule: str, identity: str) -> float | None:
+        """Seconds to wait when `identity` has used up `rule` (counting nothing), else None."""

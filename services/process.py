@@ -18,6 +18,7 @@ from essays.lifecycle import SubmissionState
 from essays.upload import process_upload
 from essays.validate import Limits
 from services.outcomes import ProcessOutcome
+from services.pdf_sandbox import sandboxed_pdf_text
 from services.runtime import Runtime
 from services.settle import PROCESSING_FAILED, settle_and_dispatch
 
@@ -70,7 +71,10 @@ def process_submission(
             detail=CRASHED_DETAIL.format(attempts=attempt - 1),
         )
     try:
-        processed = process_upload(submission.data, submission.filename, limits_from(runtime.settings))
+        # PDFs are read in a child process killed at ELS_PDF_MAX_SECONDS (services/pdf_sandbox.py).
+        processed = process_upload(
+            submission.data, submission.filename, limits_from(runtime.settings), sandboxed_pdf_text
+        )
     except EssayRejectedError as rejection:
         log.info("submission rejected: %s", rejection)
         return ProcessOutcome(

@@ -33,10 +33,11 @@ from db.batches import (
     record_registration_confirmed,
 )
 from db.session import unit_of_work
-from els.errors import BatchConflictError, InvalidInputError, NotFoundError
+from els.errors import BatchConflictError, ConflictError, InvalidInputError, NotFoundError
 from els.jsontypes import JsonObject
 from els.settings import Settings
 from essays.spelling import supported_language
+from services import quotas
 from services.bounds import canonical_metadata, check_plain_id, check_text
 from services.outages import outage_as_not_ready
 from services.runtime import Runtime
@@ -94,6 +95,22 @@ def register_batch(runtime: Runtime, request: BatchRequest) -> RegisteredBatch:
     """Register a batch (checks, SQL row, then Redis, then its event), or replay the same registration."""
     checked = _check_registration(runtime.settings, request)
     webhook = _checked_webhook(runtime, request)
+    shape = checked.shape
+    batch_id = checked.record.batch_id
+    slots = len(shape) if isinstance(shape, tuple) else shape
+    # The owner's quotas are taken before the first write; a refused registration gives them back.
+    reserved = quotas.reserve_batch(runtime, request.owner, batch_id, slots, _ms(checked.record.deadline_at))
+    try:
+        return _register_checked(runtime, request, checked, webhook)
+    except ConflictError:
+        if reserved:
+            quotas.release_batch(runtime, request.owner, batch_id)
+        raise
+
+
+def _register_checked(
+    runtime: Runtime, request: BatchRequest, checked: _CheckedRegistration, webhook: tuple[str, str] | None
+) -> RegisteredBatch:
     stored = _store_registration(runtime.engine, checked.record, checked.deadline_seconds, webhook)
     kept = stored.record
     batch_id = kept.batch_id

@@ -9,13 +9,14 @@ from dataclasses import dataclass, field
 from sqlalchemy import Engine
 
 from coordinator import Coordinator
+from coordinator.quota import QuotaLedger
 from els.settings import Settings
-from services.ports import Dispatcher, Publisher
+from services.ports import Dispatcher, Publisher, RateLimiter
 
 
 @dataclass(frozen=True)
 class Runtime:
-    """Settings, the coordinator, the database, the dispatcher and a way to open an event publisher."""
+    """Settings, the coordinator, the database, the dispatcher, an event publisher factory, the guards."""
 
     settings: Settings
     coordinator: Coordinator
@@ -23,6 +24,9 @@ class Runtime:
     dispatcher: Dispatcher
     open_publisher: Callable[[], AbstractContextManager[Publisher]]
     closers: tuple[Callable[[], None], ...] = field(default=())
+    # Per-owner quotas and request rate limits; None (a runtime built by hand) enforces neither.
+    quotas: QuotaLedger | None = None
+    limiter: RateLimiter | None = None
 
     def close(self) -> None:
         """Release every connection this runtime holds."""

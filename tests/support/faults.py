@@ -2,7 +2,8 @@
 
 Only the harness installs these, never production code. An upload whose filename starts with
 `fault-raise-` makes processing raise RuntimeError; one starting with `fault-crash-` ends the process
-at once (`os._exit(137)`, as the OOM killer would). A text holding `ANALYSIS_FAULT_MARK` makes analysis
+at once (`os._exit(137)`, as the OOM killer would); one starting with `fault-hang-` never returns (until
+a time limit stops it). A text holding `ANALYSIS_FAULT_MARK` makes analysis
 raise RuntimeError. When `FAULT_LOG_ENV` names a file, every faulty call appends its filename (or the
 mark) there first, so a test can count how often a fault ran, across processes.
 """
@@ -10,12 +11,15 @@ mark) there first, so a test can count how often a fault ran, across processes.
 from __future__ import annotations
 
 import os
+import time
 from pathlib import Path
 
 import pytest
 
 from essays.analysis import EssayAnalysis
 from essays.analysis import analyse_text as real_analyse_text
+from essays.extract import PdfReader
+from essays.pdf_extraction import extract_pdf_text
 from essays.upload import ProcessedEssay
 from essays.upload import process_upload as real_process_upload
 from essays.validate import Limits
@@ -23,6 +27,7 @@ from services import analysis, process
 
 RAISE_PREFIX = "fault-raise-"
 CRASH_PREFIX = "fault-crash-"
+HANG_PREFIX = "fault-hang-"
 ANALYSIS_FAULT_MARK = "analysisfaultmark"
 FAULT_LOG_ENV = "ELS_TEST_FAULT_LOG"
 
@@ -35,15 +40,21 @@ def note_fault(what: str) -> None:
             file.write(what + "\n")
 
 
-def faulty_process_upload(data: bytes, filename: str, limits: Limits) -> ProcessedEssay:
+def faulty_process_upload(
+    data: bytes, filename: str, limits: Limits, pdf_text: PdfReader = extract_pdf_text
+) -> ProcessedEssay:
     """`essays.upload.process_upload`, except for uploads named to fail."""
     if filename.startswith(CRASH_PREFIX):
         note_fault(filename)
         os._exit(137)
+    if filename.startswith(HANG_PREFIX):
+        note_fault(filename)
+        while True:  # until the task's time limit stops it
+            time.sleep(1)
     if filename.startswith(RAISE_PREFIX):
         note_fault(filename)
         raise RuntimeError(f"injected processing fault for {filename}")
-    return real_process_upload(data, filename, limits)
+    return real_process_upload(data, filename, limits, pdf_text)
 
 
 def faulty_analyse_text(text: str, language: str) -> EssayAnalysis:

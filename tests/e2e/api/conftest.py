@@ -22,6 +22,7 @@ from els.settings import Settings
 SAMPLES = Path(__file__).parents[3] / "cli" / "samples" / "files"
 ALICE_TOKEN = "alice-token-for-tests"
 BOB_TOKEN = "bob-token-for-tests"
+METRICS_TOKEN = "metrics-token-for-tests"
 
 
 def bearer(token: str) -> dict[str, str]:
@@ -66,9 +67,17 @@ def essay_text(topic: str) -> str:
 
 @pytest.fixture(scope="session")
 def api_settings(worker_settings: Settings) -> Settings:
-    """The worker's settings plus bearer tokens for alice and bob."""
+    """The worker's settings plus bearer tokens for alice and bob, the OpenAPI document and /metrics."""
     return worker_settings.model_copy(
-        update={"api_tokens": {digest(ALICE_TOKEN): "alice", digest(BOB_TOKEN): "bob"}}
+        update={
+            "api_tokens": {digest(ALICE_TOKEN): "alice", digest(BOB_TOKEN): "bob"},
+            "api_docs": True,
+            "metrics_token_sha256": digest(METRICS_TOKEN),
+            "metrics_refresh_seconds": 1.0,
+            # The security suite tests the rate limits; these tests share one client address and token.
+            "rate_limit_per_token": "100000/minute",
+            "rate_limit_per_address": "100000/minute",
+        }
     )
 
 

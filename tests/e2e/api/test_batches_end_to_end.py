@@ -7,7 +7,7 @@ import time
 from celery.worker.worker import WorkController
 from fastapi.testclient import TestClient
 
-from tests.e2e.api.conftest import ALICE, essay_text, new_batch_id
+from tests.e2e.api.conftest import ALICE, METRICS_TOKEN, bearer, essay_text, new_batch_id
 
 
 def wait_for_state(client: TestClient, batch_id: str, state: str, timeout: float = 90) -> dict[str, object]:
@@ -85,8 +85,15 @@ def test_ops_endpoints_answer(client: TestClient) -> None:
     assert ready.status_code == 200, ready.text
     assert set(ready.json()["checks"].values()) == {"ok"}
     client.post("/v1/batches", json={"batch_id": new_batch_id(), "expected_count": 1}, headers=ALICE)
-    metrics = client.get("/metrics")
-    assert metrics.status_code == 200
-    open_lines = [line for line in metrics.text.splitlines() if line.startswith("els_open_batches ")]
-    assert len(open_lines) == 1 and float(open_lines[0].split()[1]) >= 1
+    # The gauges are counted in the background: the new batch shows within a few refreshes.
+    deadline = time.monotonic() + 30
+    while True:
+        metrics = client.get("/metrics", headers=bearer(METRICS_TOKEN))
+        assert metrics.status_code == 200
+        open_lines = [line for line in metrics.text.splitlines() if line.startswith("els_open_batches ")]
+        assert len(open_lines) == 1
+        if float(open_lines[0].split()[1]) >= 1 or time.monotonic() > deadline:
+            break
+        time.sleep(0.2)
+    assert float(open_lines[0].split()[1]) >= 1
     assert "els_outbox_backlog " in metrics.text

@@ -36,7 +36,7 @@ def cli_env(redis_url: str, key_prefix: str, tmp_path: Path) -> dict[str, str]:
 
 
 CASES: list[tuple[tuple[str, ...], dict[str, str], int, str]] = [
-    (("batch", "submit", "b1", "/no/such/essay.txt"), {}, 2, "not a readable file"),
+    (("batch", "submit", "b1", "/no/such/essay.txt"), {}, 2, "does not exist"),
     (("batch", "status"), {}, 2, "Missing argument"),
     (("batch", "frobnicate"), {}, 2, "No such command"),
     (("batch", "status", "no-such-batch"), {}, 1, "[NOT_FOUND]"),

@@ -484,7 +484,24 @@ def describe(runtime: Runtime, workload: Workload) -> str:
     states = Counter(status.state.value if status else "gone" for status in found.values())
     taken = sum(status.assigned + status.failed for status in found.values() if status)
     waiting = unsettled(runtime, workload)
-    return f"batches {dict(states)}, {taken} slots taken, {len(waiting)} submissions unsettled"
+    return (
+        f"batches {dict(states)}, {taken} slots taken, {len(waiting)} submissions unsettled"
+        f"{queue_depths(runtime)}"
+    )
+
+
+def queue_depths(runtime: Runtime) -> str:
+    """Messages waiting on the essay and control queues, where the broker is Redis (a list per queue)."""
+    settings = runtime.settings
+    if not settings.celery_broker_url.startswith("redis"):
+        return ""
+    client = redis.Redis.from_url(settings.celery_broker_url)
+    try:
+        queues = (settings.queue, settings.celery_control_queue)
+        depths = ", ".join(f"{name} {client.llen(name)}" for name in queues)
+        return f"; queued: {depths}, unacked {client.hlen('unacked')}"
+    finally:
+        client.close()
 
 
 @dataclass

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import itertools
+
 import redis
 
 from coordinator import BatchState, Coordinator, StuckBatch
@@ -26,6 +28,21 @@ def test_a_rekicked_batch_is_not_handed_out_again_within_the_period(coordinator:
     assert len(coordinator.rekick_stuck(later, STUCK, 10)) == 1
     assert coordinator.rekick_stuck(later, STUCK, 10) == []  # a concurrent second sweep
     assert len(coordinator.rekick_stuck(later + STUCK + 1, STUCK, 10)) == 1
+
+
+def test_re_kicks_of_one_batch_back_off_so_a_slow_queue_gets_no_pile_of_copies(
+    coordinator: Coordinator,
+) -> None:
+    register(coordinator, "b1", 1)
+    coordinator.claim("b1", "s1", "h1", "{}", NOW)
+    at, kicks = NOW + STUCK + 1, []
+    for _ in range(400):  # 400 sweeps, one a tenth of a period apart: forty periods
+        if coordinator.rekick_stuck(at, STUCK, 10):
+            kicks.append((at - NOW) // STUCK)
+        at += STUCK // 10
+    # The waits double (1, 2, 4, then 8 periods) instead of one re-kick in every period.
+    gaps = [later - earlier for earlier, later in itertools.pairwise(kicks)]
+    assert gaps[:3] == [1, 2, 4] and set(gaps[3:]) == {8}, kicks
 
 
 def test_expired_and_finalizing_batches_are_rekicked_and_done_ones_are_not(coordinator: Coordinator) -> None:

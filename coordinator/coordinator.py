@@ -375,6 +375,19 @@ class Coordinator:
                 with suppress(LockNotOwnedError):
                     lock.release()
 
+    def take_completion_turn(self, batch_id: str, hold_ms: int) -> bool:
+        """Whether this caller may dispatch the batch's analyses now (one SET NX PX, atomic).
+
+        A sealed batch is told "closed" by every replayed claim, and each would queue the whole
+        batch's analyses again; the first caller in each `hold_ms` takes the turn, the rest stand aside.
+        A lost dispatch is re-kicked by the sweep after `stuck_after`, by when the turn has lapsed.
+        """
+        check.check_id("batch_id", batch_id)
+        reply: object = self.client.set(
+            self.config.keys.batch(batch_id).completion_turn, b"1", nx=True, px=max(hold_ms, 1)
+        )
+        return reply is True
+
     def knows(self, batch_id: str) -> bool:
         """Whether Redis holds the batch at all (one EXISTS): a read, never a step of the lifecycle."""
         check.check_id("batch_id", batch_id)

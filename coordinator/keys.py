@@ -91,6 +91,11 @@ class BatchKeys:
         return self.base
 
     @property
+    def completion_turn(self) -> str:
+        """STRING with a TTL: a completion of the batch was dispatched lately (see `take_completion_turn`)."""
+        return f"{self.base}:completion"
+
+    @property
     def pending(self) -> str:
         """HASH of claims and failures parked before the batch was registered."""
         return f"{self.base}:pending"

@@ -68,7 +68,10 @@ def complete_batch(runtime: Runtime, batch_id: str) -> None:
     with log_context(batch_id=batch_id):
         plan = plan_completion(runtime, batch_id)
         request_relay(runtime)
-        if not plan.done:
+        # One dispatch of the analyses per turn: every duplicate upload that settles into a closed
+        # batch asks for completion, and each would otherwise queue the whole batch's analyses again.
+        hold_ms = runtime.settings.stuck_after_seconds * 800  # lapsed by the time the sweep re-kicks
+        if not plan.done and runtime.coordinator.take_completion_turn(batch_id, hold_ms):
             runtime.dispatcher.analyse_then_finalize(batch_id, plan.essay_ids)
 
 

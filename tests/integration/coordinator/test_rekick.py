@@ -83,3 +83,16 @@ def test_a_stuck_batch_whose_keys_vanished_is_reported_once(
     later = NOW + STUCK + 1
     assert coordinator.rekick_stuck(later, STUCK, 10) == [StuckBatch("b1", None, vanished=True)]
     assert coordinator.rekick_stuck(later + STUCK + 1, STUCK, 10) == []  # reported, then dropped
+
+
+def test_one_completion_turn_per_hold_so_duplicate_settles_queue_the_analyses_once(
+    coordinator: Coordinator, redis_client: redis.Redis
+) -> None:
+    register(coordinator, "b1", 1)
+    assert coordinator.take_completion_turn("b1", 60_000)
+    assert not coordinator.take_completion_turn("b1", 60_000)  # a replayed settle asks again: no
+    key = coordinator.config.keys.batch("b1").completion_turn
+    ttl: object = redis_client.pttl(key)
+    assert isinstance(ttl, int) and 0 < ttl <= 60_000  # the turn always lapses
+    redis_client.delete(key)
+    assert coordinator.take_completion_turn("b1", 60_000)

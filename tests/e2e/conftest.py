@@ -38,11 +38,15 @@ def delete_queues(settings: Settings) -> None:
 
 @pytest.fixture(scope="module")
 def rabbitmq_worker(
-    worker_settings: Settings, rabbitmq_url: str, tmp_path_factory: pytest.TempPathFactory
+    worker_settings: Settings,
+    rabbitmq_url: str,
+    celery_app: Celery,
+    tmp_path_factory: pytest.TempPathFactory,
 ) -> Iterator[Settings]:
     """A worker process on RabbitMQ for the module, answering pings; yields its settings."""
     settings = rabbitmq_settings(worker_settings, rabbitmq_url)
     app = create_app(settings)
+    celery_app.set_current()  # a new Celery app makes itself current; the session's app stays so
     try:
         with WorkerFleet(settings, tmp_path_factory.mktemp("rabbitmq-worker"), size=1, concurrency=2):
             wait_until_answering(app)
@@ -70,6 +74,7 @@ def broker_worker(request: pytest.FixtureRequest, celery_app: Celery) -> Iterato
     settings: Settings = request.getfixturevalue("rabbitmq_worker")
     previous = bootstrap.installed_runtime()
     bootstrap.install(bootstrap.build_runtime(settings, create_app(settings)), close_previous=False)
+    celery_app.set_current()
     try:
         yield "rabbitmq"
     finally:

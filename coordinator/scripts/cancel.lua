@@ -15,19 +15,4 @@
 -- it leaves every index and its keys get the retention TTL. It sits in the stuck index until then, so
 -- the sweep re-kicks a completion that went missing.
 
-local b = els_batch(KEYS, ARGV[1])
-local m = redis.call('HMGET', b.hash, 'state', 'owner', 'expected', 'assigned', 'failed', 'closed_as')
-local state = m[1]
-if not state or m[2] ~= ARGV[2] then
-  return {'unknown', '', 0, {}}
-end
-local replayed = 1
-if state == 'open' then
-  els_close(b, 'cancelled', ARGV[3])
-  state, replayed = 'cancelled', 0
-elseif m[6] ~= 'cancelled' then
-  return {'not_open', state, 0, {}}
-end
-local consumed = tonumber(m[4]) + tonumber(m[5])
-local missing = els_slot_range(b.hash, consumed, tonumber(m[3]) - 1)
-return {'cancelled', state, replayed, missing}
+return els_end_by_owner(KEYS, ARGV[1], ARGV[2], ARGV[3], 'cancelled')

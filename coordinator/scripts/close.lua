@@ -15,19 +15,4 @@
 -- after the close: they are recorded as excess. Closing removes every TTL of the batch's keys: they
 -- live until DONE, like any closed batch.
 
-local b = els_batch(KEYS, ARGV[1])
-local m = redis.call('HMGET', b.hash, 'state', 'owner', 'expected', 'assigned', 'failed', 'closed_as')
-local state = m[1]
-if not state or m[2] ~= ARGV[2] then
-  return {'unknown', '', 0, {}}
-end
-local replayed = 1
-if state == 'open' then
-  els_close(b, 'closed', ARGV[3])
-  state, replayed = 'closed', 0
-elseif m[6] ~= 'closed' then
-  return {'not_open', state, 0, {}}
-end
-local consumed = tonumber(m[4]) + tonumber(m[5])
-local missing = els_slot_range(b.hash, consumed, tonumber(m[3]) - 1)
-return {'closed', state, replayed, missing}
+return els_end_by_owner(KEYS, ARGV[1], ARGV[2], ARGV[3], 'closed')

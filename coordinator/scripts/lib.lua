@@ -229,4 +229,26 @@ local function els_member_batch_id(member)
   return string.match(member, '([^/]+)$')
 end
 
+-- The owner ends an OPEN batch as `target` ('closed' or 'cancelled'): close.lua and cancel.lua.
+-- Reply: {target, state|'', replayed 0|1, {missing essay ids}}; {'unknown', '', 0, {}} for no such batch
+-- or another owner's (answered alike); {'not_open', state, 0, {}} when it stopped taking slots another
+-- way. A replay of the same end answers the same missing slots with replayed 1.
+local function els_end_by_owner(keys, batch_id, owner, now, target)
+  local b = els_batch(keys, batch_id)
+  local m = redis.call('HMGET', b.hash, 'state', 'owner', 'expected', 'assigned', 'failed', 'closed_as')
+  local state = m[1]
+  if not state or m[2] ~= owner then
+    return {'unknown', '', 0, {}}
+  end
+  local replayed = 1
+  if state == 'open' then
+    els_close(b, target, now)
+    state, replayed = target, 0
+  elseif m[6] ~= target then
+    return {'not_open', state, 0, {}}
+  end
+  local consumed = tonumber(m[4]) + tonumber(m[5])
+  return {target, state, replayed, els_slot_range(b.hash, consumed, tonumber(m[3]) - 1)}
+end
+
 -- Entry script follows.

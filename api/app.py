@@ -11,7 +11,7 @@ from fastapi.middleware.cors import CORSMiddleware
 
 from api import archives, batches, essays, metrics, ops, submissions, ui, webhooks
 from api.errors import install_error_handlers
-from api.metrics import GaugeRefresher
+from api.metrics import GaugeRefresher, HttpMetrics
 from api.middleware import RequestGuard
 from bootstrap import build_runtime
 from els.settings import Settings
@@ -47,6 +47,7 @@ def create_app(settings: Settings) -> FastAPI:
         redoc_url="/redoc" if settings.api_docs else None,
     )
     app.add_middleware(RequestGuard, max_request_bytes=settings.max_request_bytes)
+    app.add_middleware(HttpMetrics)  # outermost: counts what the guard refuses too
     if settings.cors_origins:
         # Off unless ELS_CORS_ORIGINS names origins; bearer tokens travel in a header, never a cookie.
         app.add_middleware(

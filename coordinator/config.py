@@ -19,6 +19,7 @@ class CoordinatorConfig:
     pending_cap: int  # most claims/failures parked per unregistered batch
     max_expected_essays: int
     max_deadline_seconds: int
+    cluster: bool = False  # a Redis Cluster: commands that walk one server's keys do not apply
 
 
 def config_from_settings(settings: Settings) -> CoordinatorConfig:
@@ -32,4 +33,5 @@ def config_from_settings(settings: Settings) -> CoordinatorConfig:
         pending_cap=2 * settings.max_expected_essays,
         max_expected_essays=settings.max_expected_essays,
         max_deadline_seconds=settings.max_deadline_seconds,
+        cluster=settings.redis_cluster,
     )

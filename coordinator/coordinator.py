@@ -34,6 +34,7 @@ from coordinator.model import (
     EndResult,
     ExpiredBatch,
     FinalizeTicket,
+    LiveFigures,
     ReceiveResult,
     RegisterResult,
     SlotResult,
@@ -44,6 +45,7 @@ from coordinator.replies import (
     RegisterRefusal,
     parse_end,
     parse_expired,
+    parse_gauges,
     parse_list,
     parse_receive,
     parse_register,
@@ -58,6 +60,7 @@ from els.settings import Settings
 Client: TypeAlias = redis.Redis | RedisCluster
 
 MAX_PAGE = 1000
+MAX_PARKED_KEYS = 10_000
 
 
 def generated_essay_ids(batch_id: str, count: int) -> tuple[str, ...]:
@@ -338,6 +341,50 @@ class Coordinator:
                 after = last
         next_cursor = encode_cursor(shard_number, after) if shard_number < shards else None
         return BatchPage(batches=tuple(batches), next_cursor=next_cursor)
+
+    def live_figures(self, now_ms: int, stuck_after_ms: int) -> LiveFigures:
+        """gauges.lua per shard, plus the claims parked for batches not registered yet (read-only).
+
+        Overdue: OPEN past the deadline and the late grace (the sweep should have expired them). Stuck:
+        closed batches due a re-kick. Parked arrivals are counted with SCAN over the pending hashes, at
+        most `MAX_PARKED_KEYS` of them: they live only until their batch registers or their TTL ends.
+        """
+        shards = [
+            parse_gauges(
+                self._run(
+                    ScriptName.GAUGES,
+                    (shard.deadlines, shard.active, shard.stuck),
+                    (now_ms - self.config.late_grace_ms, now_ms - stuck_after_ms),
+                )
+            )
+            for shard in (self.config.keys.shard(number) for number in range(self.config.keys.shards))
+        ]
+        created = [shard.oldest_created_ms for shard in shards if shard.oldest_created_ms is not None]
+        return LiveFigures(
+            open_batches=sum(shard.open_batches for shard in shards),
+            overdue_batches=sum(shard.overdue_batches for shard in shards),
+            oldest_created_ms=min(created, default=None),
+            finishing_batches=sum(shard.finishing_batches for shard in shards),
+            stuck_batches=sum(shard.stuck_batches for shard in shards),
+            parked_arrivals=self._parked_arrivals(),
+        )
+
+    def _parked_arrivals(self) -> int | None:
+        if self.config.cluster:
+            return None  # a cluster's SCAN runs per node with a cursor each: not counted there
+        escaped = "".join(f"\\{char}" if char in "*?[]\\" else char for char in self.config.keys.prefix)
+        pattern = f"{escaped}:{{s*}}:batch:*:pending"
+        parked, seen, cursor = 0, 0, 0
+        while True:
+            reply: object = self.client.scan(cursor=cursor, match=pattern, count=1000)
+            raw_cursor, raw_keys = narrow.array(reply, 2)
+            for key in narrow.texts(raw_keys):
+                length: object = self.client.hlen(key)
+                parked += narrow.integer(length)
+                seen += 1
+            cursor = narrow.integer(raw_cursor)
+            if cursor == 0 or seen >= MAX_PARKED_KEYS:
+                return parked
 
     # -- small coordination helpers, so nothing outside coordinator/ touches the client -----------------
 

@@ -21,6 +21,7 @@ class ScriptName(StrEnum):
     CLOSE = "close"
     CANCEL = "cancel"
     LIST = "list"
+    GAUGES = "gauges"
 
 
 def _read(name: str) -> str:

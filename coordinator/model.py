@@ -170,3 +170,26 @@ class BatchPage:
 
     batches: tuple[BatchSummary, ...]
     next_cursor: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class ShardFigures:
+    """What one shard's indexes count right now (gauges.lua)."""
+
+    open_batches: int
+    overdue_batches: int
+    oldest_created_ms: int | None
+    finishing_batches: int
+    stuck_batches: int
+
+
+@dataclass(frozen=True, slots=True)
+class LiveFigures:
+    """The coordinator's gauges over every shard, and the claims parked for batches not registered yet."""
+
+    open_batches: int
+    overdue_batches: int
+    oldest_created_ms: int | None
+    finishing_batches: int
+    stuck_batches: int
+    parked_arrivals: int | None  # None on a Redis Cluster, where it is not counted

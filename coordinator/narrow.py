@@ -49,7 +49,9 @@ def flag(value: object) -> bool:
 
 
 def array(value: object, length: int | None = None) -> list[object]:
-    """A multi-bulk reply as a list, optionally of an exact length."""
+    """A multi-bulk reply as a list, optionally of an exact length (redis-py hands some over as tuples)."""
+    if isinstance(value, tuple):
+        value = [*value]
     if not isinstance(value, list):
         raise UnexpectedReplyError(f"expected an array reply, got {type(value).__name__}")
     if length is not None and len(value) != length:

@@ -13,6 +13,7 @@ from coordinator.model import (
     FinalizeTicket,
     ReceiveResult,
     RegisterResult,
+    ShardFigures,
     SlotRecord,
     SlotResult,
     StuckBatch,
@@ -182,6 +183,19 @@ def parse_rekick(raw: object) -> tuple[int, list[StuckBatch]]:
         state = _optional_state(raw_state)  # '' = its keys are gone
         stuck.append(StuckBatch(batch_id=narrow.text(batch_id), state=state, vanished=state is None))
     return narrow.integer(items[0]), stuck
+
+
+def parse_gauges(raw: object) -> ShardFigures:
+    """The reply of gauges.lua: one shard's counts and its oldest not-DONE batch's creation time."""
+    open_batches, overdue, oldest, finishing, stuck = narrow.array(raw, 5)
+    member = narrow.optional_text(oldest)
+    return ShardFigures(
+        open_batches=narrow.integer(open_batches),
+        overdue_batches=narrow.integer(overdue),
+        oldest_created_ms=None if member is None else narrow.integer(member.split("/", 1)[0]),
+        finishing_batches=narrow.integer(finishing),
+        stuck_batches=narrow.integer(stuck),
+    )
 
 
 def parse_ticket(raw: object, batch_id: str) -> FinalizeTicket:

@@ -213,11 +213,16 @@ class Settings(BaseSettings):
         description="Failed authentications one client address may make before it is answered 429.",
     )
 
-    # Worker metrics (Prometheus), served by the worker's main process (complete with threads/solo pools).
+    # Worker metrics (Prometheus): every pool process counts into one directory, the main process serves it.
     worker_metrics_port: int | None = Field(
         None, ge=1, le=65535, description="Worker /metrics port; off if unset."
     )
     worker_metrics_host: str = Field("127.0.0.1", description="Address the worker's metrics listen on.")
+    worker_metrics_dir: str | None = Field(
+        None,
+        description="Directory the pool's processes keep their counters in (emptied at start); default: a "
+        "fresh temporary one. PROMETHEUS_MULTIPROC_DIR, when set, wins.",
+    )
 
     # Logging.
     log_level: str = Field("INFO", description="Level of ELS's own loggers.")

@@ -9,11 +9,11 @@ from redis.exceptions import RedisError
 from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 
+from coordinator.clock import now_ms
 from db.migrate import schema_problem
 from db.outbox import count_unpublished
 from db.session import unit_of_work
 from els.errors import NotReadyError
-from services.queries import count_open_batches
 from services.runtime import Runtime
 
 log = logging.getLogger(__name__)
@@ -57,18 +57,35 @@ def outbox_backlog(runtime: Runtime) -> int:
 
 @dataclass(frozen=True)
 class Backlog:
-    """The figures the scrape-time gauges show."""
+    """The figures the operations gauges show, counted at one moment."""
 
     open_batches: int
+    overdue_batches: int  # OPEN past deadline and late grace: the sweep is not running
+    oldest_unfinished_age_seconds: float  # the oldest batch not DONE (0 when there is none)
+    finishing_batches: int  # closed, not DONE yet
+    stuck_batches: int  # closed, not DONE, and due a re-kick
+    parked_arrivals: int | None  # claims waiting for their batch to register (None: not counted)
     outbox_events: int
 
 
 def backlog(runtime: Runtime) -> Backlog:
-    """Batches still OPEN and outbox events not yet published; NotReadyError when Redis or SQL is down."""
+    """Count the backlog in Redis and SQL; NotReadyError when either is down."""
+    now = now_ms()
     try:
-        return Backlog(open_batches=count_open_batches(runtime), outbox_events=outbox_backlog(runtime))
+        live = runtime.coordinator.live_figures(now, runtime.settings.stuck_after_seconds * 1000)
+        outbox = outbox_backlog(runtime)
     except (RedisError, SQLAlchemyError, OSError) as error:
         raise NotReadyError(f"backlog not counted: {type(error).__name__}: {error}") from error
+    oldest = live.oldest_created_ms
+    return Backlog(
+        open_batches=live.open_batches,
+        overdue_batches=live.overdue_batches,
+        oldest_unfinished_age_seconds=0.0 if oldest is None else max(0, now - oldest) / 1000,
+        finishing_batches=live.finishing_batches,
+        stuck_batches=live.stuck_batches,
+        parked_arrivals=live.parked_arrivals,
+        outbox_events=outbox,
+    )
 
 
 def warn_if_redis_may_evict(runtime: Runtime) -> None:

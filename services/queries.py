@@ -74,17 +74,6 @@ def owned_essay(runtime: Runtime, owner: str, essay_id: str) -> EssayRecord:
     return essay
 
 
-def count_open_batches(runtime: Runtime, page_size: int = 500) -> int:
-    """Batches OPEN in the coordinator's index, counted page by page."""
-    count, cursor = 0, None
-    while True:
-        page = runtime.coordinator.list_active_batches(None, cursor, page_size)
-        count += sum(1 for line in page.batches if line.state is BatchState.OPEN)
-        cursor = page.next_cursor
-        if cursor is None:
-            return count
-
-
 def _owned_status(runtime: Runtime, owner: str, batch_id: str) -> BatchStatus:
     check_plain_id("batch_id", batch_id)
     status = runtime.coordinator.status(batch_id)

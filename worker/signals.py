@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 
 from celery import Celery
 from celery.signals import (
@@ -11,13 +12,14 @@ from celery.signals import (
     worker_process_init,
     worker_process_shutdown,
     worker_ready,
+    worker_shutdown,
 )
-from prometheus_client import start_http_server
 
 import bootstrap
 from db.migrate import schema_problem
 from els.logs import configure_logging
 from els.settings import Settings
+from worker import multiprocess
 
 log = logging.getLogger(__name__)
 
@@ -48,6 +50,9 @@ def connect_signals(settings: Settings, app: Celery) -> None:
             runtime.close()
             raise SystemExit(2)
         bootstrap.install(runtime)
+        directory = multiprocess.shared_directory()
+        if directory is not None:
+            multiprocess.start_afresh(directory)
 
     @worker_process_init.connect(weak=False)
     def _rebuild_runtime_after_fork(**_: object) -> None:
@@ -57,7 +62,13 @@ def connect_signals(settings: Settings, app: Celery) -> None:
 
     @worker_process_shutdown.connect(weak=False)
     def _close_runtime(**_: object) -> None:
+        multiprocess.forget_process(os.getpid())
         bootstrap.install(None)
+
+    @worker_shutdown.connect(weak=False)
+    def _remove_metrics_directory(sender: object = None, **_: object) -> None:
+        if ours(sender):
+            multiprocess.remove_created()
 
     @worker_ready.connect(weak=False)
     def _check_redis(sender: object = None, **_: object) -> None:
@@ -66,6 +77,4 @@ def connect_signals(settings: Settings, app: Celery) -> None:
         warning = bootstrap.installed_runtime().coordinator.eviction_warning()
         if warning:
             log.error("REDIS MAY EVICT LIVE BATCH STATE: %s", warning)
-        if settings.worker_metrics_port:
-            # Served from the worker's main process: counters are complete with `--pool threads` or solo.
-            start_http_server(settings.worker_metrics_port, addr=settings.worker_metrics_host)
+        multiprocess.serve(settings)

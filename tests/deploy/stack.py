@@ -11,12 +11,13 @@ import hashlib
 import json
 import secrets
 import shutil
-import socket
 import subprocess
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+
+from tests.support.ports import free_port
 
 ROOT = Path(__file__).resolve().parents[2]
 LOCAL_IMAGES = {
@@ -64,13 +65,6 @@ def compose_command() -> list[str] | None:
 
 def image_exists(name: str) -> bool:
     return run(["docker", "image", "inspect", name], check=False).returncode == 0
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
 
 
 @dataclass
@@ -126,6 +120,13 @@ class Stack:
     def logs(self) -> str:
         result = self("logs", "--no-color", "--tail", "60", check=False)
         return result.stdout + result.stderr
+
+    def worker_metrics(self, service: str = "worker", port: int = 9808) -> str:
+        """The worker's /metrics, fetched from inside its container (the port is not published)."""
+        url = f"http://127.0.0.1:{port}/metrics"
+        read = f"urllib.request.urlopen({url!r}, timeout=20).read().decode()"
+        fetch = f"import sys, urllib.request; sys.stdout.write({read})"
+        return self("exec", "-T", service, "python", "-c", fetch).stdout
 
     def redis_cli(self, service: str, *args: str) -> str:
         return self("exec", "-T", service, "redis-cli", *args).stdout.strip()

@@ -14,6 +14,7 @@ import pytest
 
 from tests.deploy.stack import Stack, run
 from tests.support.documents import make_docx, make_pdf
+from tests.support.prometheus import sample
 
 # The first test also builds the image and starts the stack (the session fixture).
 pytestmark = [pytest.mark.deploy, pytest.mark.docker, pytest.mark.slow, pytest.mark.timeout(1500)]
@@ -125,6 +126,11 @@ def test_six_uploads_reach_the_report_and_flower_lists_their_tasks(api: httpx.Cl
     assert listed.status_code == 200, listed.text
     names = [task.get("name") for task in listed.json().values()]
     assert names.count("els.process_essay") >= len(files)
+
+    # The prefork children's counts, summed by the worker's main process.
+    metrics = stack.worker_metrics()
+    assert sample(metrics, "els_claims_total", outcome="assigned") >= 4
+    assert sample(metrics, "els_failures_total", code="EMPTY_CONTENT") >= 1
 
 
 def test_flower_password_is_not_on_any_command_line(stack: Stack) -> None:

@@ -193,6 +193,10 @@ def test_compose_takes_hosts_ports_and_queue_from_variables(compose: list[str], 
         command = rendered[name]["command"]
         assert isinstance(command, list)
         assert command[command.index("-Q") + 1] == queue
+    metrics_ports = {
+        name: environment(rendered[name])["ELS_WORKER_METRICS_PORT"] for name in ("worker", "control-worker")
+    }
+    assert metrics_ports == {"worker": "9808", "control-worker": "9809"}  # scraped inside the network
     redis_command = rendered["broker"]["command"]
     assert isinstance(redis_command, list)
     assert redis_command[redis_command.index("--port") + 1] == "16380"

@@ -4,7 +4,6 @@ uvicorn API and a real worker process. Screenshots of every page land in the tes
 from __future__ import annotations
 
 import json
-import socket
 import subprocess
 import sys
 import time
@@ -21,6 +20,7 @@ from playwright.sync_api import ConsoleMessage, expect, sync_playwright
 from db.migrate import upgrade
 from els.settings import Settings
 from tests.e2e.api.conftest import ALICE_TOKEN, BOB_TOKEN, digest, essay_text
+from tests.support.ports import free_port
 from tests.support.workers import ROOT, WorkerProcess, worker_environment
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -34,14 +34,6 @@ class Served:
 
     base_url: str
     shots: Path
-
-
-def free_port() -> int:
-    """A TCP port nothing listens on right now."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
 
 
 @pytest.fixture

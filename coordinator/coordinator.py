@@ -28,6 +28,7 @@ from coordinator.eviction import check_eviction_policy, evicting_policy
 from coordinator.keys import ShardKeys, active_member, owner_member
 from coordinator.lua import ScriptName, script_source
 from coordinator.model import (
+    BatchGate,
     BatchPage,
     BatchStatus,
     BatchSummary,
@@ -45,6 +46,7 @@ from coordinator.replies import (
     RegisterRefusal,
     parse_end,
     parse_expired,
+    parse_gate,
     parse_gauges,
     parse_list,
     parse_receive,
@@ -258,6 +260,17 @@ class Coordinator:
         check.check_id("batch_id", batch_id)
         reply = self._run(ScriptName.STATUS, (self.config.keys.batch(batch_id).hash,), STATUS_FIELDS)
         return parse_status(reply, batch_id)
+
+    def gate(self, batch_id: str) -> BatchGate | None:
+        """Owner, state and deadline in one HMGET (O(1) whatever the batch's size), or None.
+
+        A read for intake's early answer only: `receive` is the step that decides, atomically.
+        """
+        check.check_id("batch_id", batch_id)
+        reply: object = self.client.hmget(
+            self.config.keys.batch(batch_id).hash, ["state", "owner", "deadline_ms"]
+        )
+        return parse_gate(reply, batch_id)
 
     # -- walks over the shards: bounded by the caller's limit, never by the number of batches --------
 

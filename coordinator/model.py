@@ -193,3 +193,13 @@ class LiveFigures:
     finishing_batches: int
     stuck_batches: int
     parked_arrivals: int | None  # None on a Redis Cluster, where it is not counted
+
+
+@dataclass(frozen=True, slots=True)
+class BatchGate:
+    """What intake checks before it stores an upload: whose batch it is, its state and its deadline."""
+
+    batch_id: str
+    owner: str
+    state: BatchState
+    deadline_ms: int

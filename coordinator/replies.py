@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from coordinator import narrow
 from coordinator.model import (
+    BatchGate,
     BatchStatus,
     BatchSummary,
     EndResult,
@@ -195,6 +196,19 @@ def parse_gauges(raw: object) -> ShardFigures:
         oldest_created_ms=None if member is None else narrow.integer(member.split("/", 1)[0]),
         finishing_batches=narrow.integer(finishing),
         stuck_batches=narrow.integer(stuck),
+    )
+
+
+def parse_gate(raw: object, batch_id: str) -> BatchGate | None:
+    """The reply of `HMGET <batch> state owner deadline_ms`; None when the batch does not exist."""
+    state, owner, deadline = narrow.array(raw, 3)
+    if state is None:
+        return None
+    return BatchGate(
+        batch_id=batch_id,
+        owner=narrow.text(owner),
+        state=_state(state),
+        deadline_ms=narrow.integer(deadline),
     )
 
 

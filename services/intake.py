@@ -95,12 +95,12 @@ def check_open_batch(runtime: Runtime, owner: str, batch_id: str) -> None:
     is checked too; the receipt of each new upload (`submit_essays`) is the check that counts.
     """
     check_plain_id("batch_id", batch_id)
-    status = runtime.coordinator.status(batch_id)
-    if status is None or status.owner != owner:
+    gate = runtime.coordinator.gate(batch_id)  # one HMGET: every upload asks, so never O(slots)
+    if gate is None or gate.owner != owner:
         raise NotFoundError(f"batch {batch_id} not found", details={"batch_id": batch_id})
-    if status.state is not BatchState.OPEN:
-        raise _closed(batch_id, status.state)
-    if now_ms() >= status.deadline_ms:
+    if gate.state is not BatchState.OPEN:
+        raise _closed(batch_id, gate.state)
+    if now_ms() >= gate.deadline_ms:
         raise _late(batch_id)
 
 

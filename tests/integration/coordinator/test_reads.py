@@ -1,10 +1,10 @@
-"""gauges.lua and the parked-arrivals count: the figures the operations gauges show, read without writing."""
+"""The coordinator's plain reads: the operations gauges (gauges.lua, parked arrivals) and intake's gate."""
 
 from __future__ import annotations
 
 import redis
 
-from coordinator import Coordinator
+from coordinator import BatchState, Coordinator
 from tests.integration.coordinator.support import HOUR_MS, NOW, keys_of, register
 
 HASH = "a" * 64
@@ -37,3 +37,14 @@ def test_live_figures_of_an_empty_deployment_are_zero(coordinator: Coordinator) 
     figures = coordinator.live_figures(NOW, stuck_after_ms=1000)
     assert figures.open_batches == figures.finishing_batches == figures.stuck_batches == 0
     assert (figures.oldest_created_ms, figures.parked_arrivals) == (None, 0)
+
+
+def test_the_gate_reads_owner_state_and_deadline_in_one_call(coordinator: Coordinator) -> None:
+    register(coordinator, "b-gate", 1, owner="alice", deadline_ms=NOW + HOUR_MS)
+    gate = coordinator.gate("b-gate")
+    assert gate is not None
+    assert (gate.owner, gate.state, gate.deadline_ms) == ("alice", BatchState.OPEN, NOW + HOUR_MS)
+    coordinator.claim("b-gate", "s-1", HASH, "{}", NOW + 1)
+    sealed = coordinator.gate("b-gate")
+    assert sealed is not None and sealed.state is BatchState.SEALED
+    assert coordinator.gate("b-never") is None

@@ -19,6 +19,7 @@ class CoordinatorConfig:
     pending_cap: int  # most claims/failures parked per unregistered batch
     max_expected_essays: int
     max_deadline_seconds: int
+    expire_slots_per_call: int = 1000  # bounds one expire.lua call's work (a PERSIST per slot)
     cluster: bool = False  # a Redis Cluster: commands that walk one server's keys do not apply
 
 
@@ -33,5 +34,6 @@ def config_from_settings(settings: Settings) -> CoordinatorConfig:
         pending_cap=2 * settings.max_expected_essays,
         max_expected_essays=settings.max_expected_essays,
         max_deadline_seconds=settings.max_deadline_seconds,
+        expire_slots_per_call=settings.expire_slots_per_call,
         cluster=settings.redis_cluster,
     )

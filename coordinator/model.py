@@ -58,7 +58,7 @@ class SlotResult:
 
 @dataclass(frozen=True, slots=True)
 class ExpiredBatch:
-    """A batch this call moved from OPEN to EXPIRED, with the slots nobody consumed."""
+    """A batch this call moved from OPEN to EXPIRED (its status names the slots nobody consumed)."""
 
     batch_id: str
     owner: str
@@ -66,7 +66,6 @@ class ExpiredBatch:
     assigned: int
     failed: int
     correlation_id: str
-    missing_essay_ids: tuple[str, ...]
 
 
 @dataclass(frozen=True, slots=True)

@@ -152,14 +152,15 @@ def parse_end(raw: object, batch_id: str, ended_word: str) -> EndResult:
     )
 
 
-def parse_expired(raw: object) -> tuple[int, int, list[ExpiredBatch]]:
-    """The reply of expire.lua: index entries scanned, how many of them were held, the batches expired."""
+def parse_expired(raw: object) -> tuple[int, int, bool, list[ExpiredBatch]]:
+    """The reply of expire.lua: entries scanned, how many were held, whether the slot budget ran out,
+    and the batches expired."""
     items = narrow.array(raw)
-    if len(items) < 2:
+    if len(items) < 3:
         raise UnexpectedReplyError("malformed expire reply")
     expired = []
-    for item in items[2:]:
-        batch_id, owner, expected, assigned, failed, correlation_id, missing = narrow.array(item, 7)
+    for item in items[3:]:
+        batch_id, owner, expected, assigned, failed, correlation_id = narrow.array(item, 6)
         expired.append(
             ExpiredBatch(
                 batch_id=narrow.text(batch_id),
@@ -168,10 +169,9 @@ def parse_expired(raw: object) -> tuple[int, int, list[ExpiredBatch]]:
                 assigned=narrow.integer(assigned),
                 failed=narrow.integer(failed),
                 correlation_id=narrow.text(correlation_id),
-                missing_essay_ids=narrow.texts(missing),
             )
         )
-    return narrow.integer(items[0]), narrow.integer(items[1]), expired
+    return narrow.integer(items[0]), narrow.integer(items[1]), narrow.flag(items[2]), expired
 
 
 def parse_rekick(raw: object) -> tuple[int, list[StuckBatch]]:

@@ -1,10 +1,13 @@
-"""expire.lua: OPEN -> EXPIRED exactly once, bounded by the limit, with the slots nobody consumed."""
+"""expire.lua: OPEN -> EXPIRED exactly once, bounded by the limit and by a slot budget per call."""
 
 from __future__ import annotations
 
 import redis
 
 from coordinator import BatchState, Coordinator, Outcome
+from coordinator.lua import ScriptName, script_source
+from coordinator.replies import parse_expired
+from els.settings import Settings
 from tests.integration.coordinator.support import HOUR_MS, NOW, register
 
 
@@ -16,12 +19,12 @@ def test_batches_expire_only_once_their_deadline_has_passed(coordinator: Coordin
     (expired,) = coordinator.expire_due(NOW + 1000, 10)
     assert (expired.batch_id, expired.owner, expired.correlation_id) == ("b1", "alice", "corr-b1")
     assert (expired.expected, expired.assigned, expired.failed) == (3, 1, 1)
-    assert expired.missing_essay_ids == ("b1-003",)
     assert coordinator.expire_due(NOW + 5000, 10) == []
     status = coordinator.status("b1")
     assert (
         status is not None and status.state is BatchState.EXPIRED and status.closed_as is BatchState.EXPIRED
     )
+    assert status.missing_essay_ids == ("b1-003",)  # named when read, never listed by the expiry
 
 
 def test_a_sealed_batch_never_expires(coordinator: Coordinator) -> None:
@@ -89,7 +92,8 @@ def test_expiry_waits_no_longer_than_the_late_grace(coordinator: Coordinator) ->
     coordinator.receive("b1", "s1", NOW)
     assert coordinator.expire_due(NOW + 1000 + grace - 1, 10) == []
     (expired,) = coordinator.expire_due(NOW + 1000 + grace, 10)
-    assert expired.missing_essay_ids == ("b1-001", "b1-002")
+    status = coordinator.status(expired.batch_id)
+    assert status is not None and status.missing_essay_ids == ("b1-001", "b1-002")
     # What arrives after the grace counts as it finds the batch: closed.
     late = coordinator.claim("b1", "s1", "h1", "{}", NOW + 1000 + grace + 1)
     assert (late.outcome, late.state) == (Outcome.EXCESS, BatchState.EXPIRED)
@@ -122,3 +126,25 @@ def test_held_entries_do_not_hide_a_due_batch_behind_them(coordinator: Coordinat
         coordinator.receive(batch_id, "s1", NOW)
     register(coordinator, free, 1, deadline_ms=NOW + 1500)  # due later than every held one
     assert [batch.batch_id for batch in coordinator.expire_due(NOW + 2000, 1)] == [free]
+
+
+def test_one_expiry_call_closes_at_most_its_slot_budget_and_the_walk_goes_on(
+    redis_client: redis.Redis, settings: Settings
+) -> None:
+    small = Coordinator.from_settings(
+        settings.model_copy(update={"expire_slots_per_call": 5, "shards": 1}), redis_client
+    )
+    for number in range(6):
+        register(small, f"big-{number}", 3, deadline_ms=NOW + 1000)
+    shard = small.config.keys.shard(0)
+    expire = redis_client.register_script(script_source(ScriptName.EXPIRE))
+    reply = expire(
+        keys=[shard.deadlines, shard.stuck],
+        args=[shard.base, NOW + 1000, 100, small.config.late_grace_ms, 0, 5],
+    )
+    scanned, held, spent, batches = parse_expired(reply)
+    # Two batches (6 slots) reach the budget of 5: the call stops there and says so.
+    assert (scanned, held, spent, len(batches)) == (2, 0, True, 2)
+    # The walk calls again until the shard is done.
+    rest = small.expire_due(NOW + 1000, 100)
+    assert sorted(batch.batch_id for batch in [*batches, *rest]) == [f"big-{n}" for n in range(6)]

@@ -128,7 +128,12 @@ class Settings(BaseSettings):
     # Events.
     events_exchange: str = Field("els.events", description="kombu topic exchange events are published to.")
     outbox_max_attempts: int = Field(10, ge=1, description="Publish attempts before an event is parked.")
-    outbox_batch_size: int = Field(100, ge=1, description="Most events one relay run publishes.")
+    outbox_batch_size: int = Field(100, ge=1, description="Most events one relay pass publishes.")
+    outbox_drain_seconds: float = Field(
+        10.0,
+        gt=0,
+        description="How long one relay run keeps publishing pass after pass while a backlog remains.",
+    )
 
     # Webhooks (Standard Webhooks: signed batch events POSTed to an owner's URL).
     webhook_timeout_seconds: float = Field(

@@ -1,19 +1,27 @@
 """The outbox relay: publishes due events and marks them, so each is published once per success.
 
-Asked for after commits (debounced in Redis, at most one request a second) and run by beat as a backstop.
+Asked for after commits (debounced in Redis, at most one request a second) and run by beat as a backstop;
+one run keeps draining while a backlog remains, for at most `ELS_OUTBOX_DRAIN_SECONDS`.
 
-Rows are claimed with `FOR UPDATE SKIP LOCKED` on PostgreSQL, so relays running side by side take
-disjoint rows; on SQLite the relay's unit of work holds the write lock, so relays take turns.
-Publishing is at least once: a relay that dies after publishing and before committing leaves its
-rows due, and the next run publishes them again under the same event ids.
+A pass has three steps, and no transaction is open while it publishes:
+1. claim: one short unit takes up to `limit` due rows (`FOR UPDATE SKIP LOCKED` on PostgreSQL, the write
+   lock on SQLite), counts the attempt and leases them (`next_attempt_at` moves `lease` ahead), so
+   relays running side by side take disjoint rows;
+2. publish each claimed event to the broker;
+3. record: one short unit marks the published (and queues their webhooks), reschedules or parks the
+   failed.
+Publishing is at least once: a relay that dies between 1 and 3 leaves its rows leased, and once the
+lease ends the next run publishes them again under the same event ids.
 """
 
 from __future__ import annotations
 
 import json
 import logging
+import time
+from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy import Engine, select
 
@@ -30,6 +38,7 @@ from services.webhooks import queue_delivery
 log = logging.getLogger(__name__)
 
 MAX_ERROR_LENGTH = 2000
+LEASE = timedelta(minutes=2)
 
 
 @dataclass(frozen=True)
@@ -42,6 +51,23 @@ class RelayResult:
     parked: int
     webhooks: int = 0
 
+    def __add__(self, other: RelayResult) -> RelayResult:
+        return RelayResult(
+            self.published + other.published,
+            self.failed + other.failed,
+            self.parked + other.parked,
+            self.webhooks + other.webhooks,
+        )
+
+
+@dataclass(frozen=True)
+class _Attempt:
+    """A claimed event, its attempt number, and the error publishing it raised (None: published)."""
+
+    event: OutgoingEvent
+    attempts: int
+    error: PublishError | None = None
+
 
 def relay_outbox(
     engine: Engine,
@@ -52,10 +78,31 @@ def relay_outbox(
     now: datetime | None = None,
     backoff_seconds: float = 2.0,
     max_backoff_seconds: float = 3600.0,
+    lease: timedelta = LEASE,
 ) -> RelayResult:
     """Publish up to `limit` due events, oldest due first; a failure is retried later, then parked."""
     at = stamp(now)
-    published = failed = parked = webhooks = 0
+    attempts = [_publish(publisher, claimed) for claimed in _claim_due(engine, at, limit, lease)]
+    retry = _Retry(max_attempts, backoff_seconds, max_backoff_seconds)
+    return _record(engine, attempts, at, retry)
+
+
+@dataclass(frozen=True)
+class _Retry:
+    max_attempts: int
+    backoff_seconds: float
+    max_backoff_seconds: float
+
+
+def _publish(publisher: Publisher, claimed: _Attempt) -> _Attempt:
+    try:
+        publisher.publish(claimed.event)
+    except PublishError as error:
+        return _Attempt(claimed.event, claimed.attempts, error)
+    return claimed
+
+
+def _claim_due(engine: Engine, at: datetime, limit: int, lease: timedelta) -> list[_Attempt]:
     with unit_of_work(engine) as session:
         rows = session.scalars(
             select(OutboxEvent)
@@ -68,21 +115,37 @@ def relay_outbox(
             .limit(limit)
             .with_for_update(skip_locked=True)
         ).all()
+        claimed = []
         for row in rows:
             row.attempts += 1
-            try:
-                outgoing = _outgoing(row)
-                publisher.publish(outgoing)
-            except PublishError as error:
+            row.next_attempt_at = at + lease
+            claimed.append(_Attempt(_outgoing(row), row.attempts))
+    return claimed
+
+
+def _record(engine: Engine, attempts: Sequence[_Attempt], at: datetime, retry: _Retry) -> RelayResult:
+    published = failed = parked = webhooks = 0
+    if not attempts:
+        return RelayResult(0, 0, 0)
+    with unit_of_work(engine) as session:
+        for attempt in attempts:
+            row = session.get(OutboxEvent, attempt.event.event_id)
+            if row is None or row.published_at is not None:
+                continue  # purged meanwhile, or published by a relay that took it after the lease
+            error = attempt.error
+            if error is not None:
                 row.last_error = str(error)[:MAX_ERROR_LENGTH]
-                if row.attempts >= max_attempts:
+                if attempt.attempts >= retry.max_attempts:
                     row.parked_at = at
                     parked += 1
-                    log.error("event %s parked after %d attempts: %s", row.event_id, row.attempts, error)
+                    log.error("event %s parked after %d attempts: %s", row.event_id, attempt.attempts, error)
                 else:
-                    row.next_attempt_at = at + backoff(row.attempts, backoff_seconds, max_backoff_seconds)
+                    wait = backoff(attempt.attempts, retry.backoff_seconds, retry.max_backoff_seconds)
+                    row.next_attempt_at = at + wait
                     failed += 1
-                    log.warning("event %s not published (attempt %d): %s", row.event_id, row.attempts, error)
+                    log.warning(
+                        "event %s not published (attempt %d): %s", row.event_id, attempt.attempts, error
+                    )
                 continue
             row.published_at = at
             row.last_error = None
@@ -94,7 +157,7 @@ def relay_outbox(
                 event_id=row.event_id,
                 event_type=row.event_type,
                 batch_id=row.aggregate_id,
-                payload=outgoing.body,
+                payload=attempt.event.body,
                 at=at,
             )
             metrics.EVENTS_PUBLISHED.labels(event_type=row.event_type).inc()
@@ -111,19 +174,27 @@ def _outgoing(row: OutboxEvent) -> OutgoingEvent:
 
 
 def relay_now(runtime: Runtime) -> RelayResult:
-    """Publish what is due now through a publisher opened for this run."""
+    """Publish what is due through one publisher, pass after pass while full passes show a backlog,
+    for at most `ELS_OUTBOX_DRAIN_SECONDS`; beat's next run takes what is left."""
     settings = runtime.settings
+    give_up = time.monotonic() + settings.outbox_drain_seconds
+    total = RelayResult(0, 0, 0)
     with runtime.open_publisher() as publisher:
-        result = relay_outbox(
-            runtime.engine,
-            publisher,
-            limit=settings.outbox_batch_size,
-            max_attempts=settings.outbox_max_attempts,
-        )
-    metrics.EVENTS_PARKED.inc(result.parked)
-    if result.webhooks:
+        while True:
+            result = relay_outbox(
+                runtime.engine,
+                publisher,
+                limit=settings.outbox_batch_size,
+                max_attempts=settings.outbox_max_attempts,
+            )
+            total += result
+            taken = result.published + result.failed + result.parked
+            if taken < settings.outbox_batch_size or result.failed or time.monotonic() >= give_up:
+                break
+    metrics.EVENTS_PARKED.inc(total.parked)
+    if total.webhooks:
         runtime.dispatcher.send_webhooks()
-    return result
+    return total
 
 
 def request_relay(runtime: Runtime) -> None:

@@ -6,6 +6,7 @@ import json
 import threading
 from datetime import timedelta
 
+import pytest
 from sqlalchemy import Engine
 
 from db.outbox import add_event, count_unpublished, load_event, requeue_parked
@@ -13,7 +14,7 @@ from db.session import unit_of_work
 from els.events import BatchSealed, BatchSealedData, parse_event
 from services.backoff import backoff
 from services.ports import OutgoingEvent
-from services.relay import RelayResult, relay_outbox
+from services.relay import LEASE, RelayResult, relay_outbox
 from tests.integration.db.builders import T0, unique
 from tests.integration.db.publishers import FailingPublisher, RecordingPublisher
 
@@ -133,3 +134,46 @@ def test_two_relays_at_once_never_publish_an_event_twice(postgres_engine: Engine
     assert len(published) == len(ids)
     assert sorted(published) == sorted(ids)
     assert {json.loads(event.body)["event_id"] for event in publisher.published} == set(ids)
+
+
+class CrashingPublisher:
+    """A relay process that dies while publishing: anything but a PublishError escapes the relay."""
+
+    def publish(self, event: OutgoingEvent) -> None:
+        raise SystemExit(f"killed while publishing {event.event_id}")
+
+
+def test_a_relay_that_dies_mid_publish_leaves_its_events_leased_then_due_again(
+    migrated_engine: Engine,
+) -> None:
+    ids = queue_sealed_events(migrated_engine, 3)
+    with pytest.raises(SystemExit):
+        relay_outbox(migrated_engine, CrashingPublisher(), now=T0)
+    publisher = RecordingPublisher()
+    # Leased to the dead relay: nobody publishes them twice at once.
+    assert relay_outbox(migrated_engine, publisher, now=T0 + LEASE - timedelta(seconds=1)) == RelayResult(
+        0, 0, 0
+    )
+    # Once the lease ends, the next run publishes every one of them, under the same ids.
+    assert relay_outbox(migrated_engine, publisher, now=T0 + LEASE) == RelayResult(3, 0, 0)
+    assert sorted(event.event_id for event in publisher.published) == sorted(ids)
+
+
+def test_no_write_lock_is_held_while_events_are_published(sqlite_engine: Engine) -> None:
+    queue_sealed_events(sqlite_engine, 2)
+    written: list[str] = []
+
+    class WritingMeanwhile:
+        """While each event is published, another connection writes to the database (a settling worker)."""
+
+        def publish(self, event: OutgoingEvent) -> None:
+            def settle() -> None:
+                written.extend(queue_sealed_events(sqlite_engine, 1))
+
+            writer = threading.Thread(target=settle)
+            writer.start()
+            writer.join(timeout=10)
+            assert not writer.is_alive(), "a write waited for the relay's lock"
+
+    assert relay_outbox(sqlite_engine, WritingMeanwhile(), now=T0) == RelayResult(2, 0, 0)
+    assert len(written) == 2

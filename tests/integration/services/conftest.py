@@ -18,6 +18,7 @@ import bootstrap
 from db.engine import create_db_engine
 from els.settings import Settings
 from services.runtime import Runtime
+from tests.integration.services.support import own_sqlite_runtime
 
 
 @pytest.fixture
@@ -30,6 +31,13 @@ def runtime(worker_settings: Settings, key_prefix: str, redis_client: redis.Redi
     yield built
     built.close()
     redis_client.delete(settings.queue, settings.celery_control_queue)
+
+
+@pytest.fixture
+def sqlite_runtime(worker_settings: Settings, key_prefix: str, tmp_path: Path) -> Iterator[Runtime]:
+    """A runtime of its own on a migrated SQLite file: this test's key prefix, queue and database."""
+    with own_sqlite_runtime(worker_settings, key_prefix, tmp_path) as built:
+        yield built
 
 
 @pytest.fixture

@@ -3,12 +3,19 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
 
 import redis
+from celery._state import get_current_app
 from sqlalchemy import func, select
 
+import bootstrap
+from db.migrate import upgrade
 from db.models import OutboxEvent, Submission
 from db.session import unit_of_work
+from els.settings import Settings
 from services.outcomes import ProcessOutcome
 from services.process import process_submission
 from services.runtime import Runtime
@@ -74,3 +81,28 @@ def submissions_in(runtime: Runtime, batch_id: str, state: str) -> int:
             .where(Submission.batch_id == batch_id, Submission.state == state)
         )
     return int(count or 0)
+
+
+@contextmanager
+def own_sqlite_runtime(
+    worker_settings: Settings, key_prefix: str, tmp_path: Path, **update: object
+) -> Iterator[Runtime]:
+    """A runtime of its own on a migrated SQLite file: this key prefix, its queue, and `update`."""
+    database_url = f"sqlite:///{tmp_path / 'own.db'}"
+    upgrade(database_url)
+    settings = worker_settings.model_copy(
+        update={
+            "database_url": database_url,
+            "key_prefix": key_prefix,
+            "queue": f"{key_prefix}-queue",
+            **update,
+        }
+    )
+    previous = get_current_app()
+    built = bootstrap.build_runtime(settings, bootstrap.create_app(settings))
+    previous.set_current()  # creating an app makes it current in this thread; later tests need theirs
+    try:
+        yield built
+    finally:
+        built.close()
+        redis.Redis.from_url(settings.redis_url).delete(settings.queue, settings.celery_control_queue)

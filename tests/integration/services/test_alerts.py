@@ -24,7 +24,6 @@ from celery._state import get_current_app
 import bootstrap
 from api import metrics as api_metrics
 from coordinator import now_ms
-from db.migrate import upgrade
 from db.outbox import add_event
 from db.session import unit_of_work
 from db.submissions import start_processing_attempt
@@ -41,7 +40,7 @@ from services.sweep import sweep
 from services.webhook_delivery import send_due_webhooks
 from services.webhooks import configure_webhook, queue_delivery
 from tasks.publisher import KombuPublisher
-from tests.integration.services.support import processed
+from tests.integration.services.support import own_sqlite_runtime, processed
 from tests.support.batches import register_batch, submit
 from tests.support.prometheus import RULES, Rule, load_rules
 
@@ -49,29 +48,12 @@ ALERTS = load_rules()
 
 
 @pytest.fixture
-def runtime(
-    worker_settings: Settings, key_prefix: str, tmp_path: Path, redis_client: redis.Redis
-) -> Iterator[Runtime]:
-    """A runtime of its own: this test's key prefix and queue, and a migrated SQLite file (its outbox and
-    webhooks are this test's alone, so relaying or counting them touches nobody else's)."""
-    database_url = f"sqlite:///{tmp_path / 'alerts.db'}"
-    upgrade(database_url)
-    settings = worker_settings.model_copy(
-        update={
-            "database_url": database_url,
-            "key_prefix": key_prefix,
-            "queue": f"{key_prefix}-queue",
-            "late_grace_seconds": 0,
-            "outbox_max_attempts": 1,
-            "webhook_max_attempts": 1,
-        }
-    )
-    previous = get_current_app()
-    built = bootstrap.build_runtime(settings, bootstrap.create_app(settings))
-    previous.set_current()  # creating an app makes it current in this thread; later tests need theirs
-    yield built
-    built.close()
-    redis_client.delete(settings.queue, settings.celery_control_queue)
+def runtime(worker_settings: Settings, key_prefix: str, tmp_path: Path) -> Iterator[Runtime]:
+    """A runtime whose outbox and webhooks are this test's alone, so relaying or counting them touches
+    nobody else's; no late grace, one publish attempt and one delivery attempt."""
+    update = {"late_grace_seconds": 0, "outbox_max_attempts": 1, "webhook_max_attempts": 1}
+    with own_sqlite_runtime(worker_settings, key_prefix, tmp_path, **update) as built:
+        yield built
 
 
 def worker_metrics() -> str:

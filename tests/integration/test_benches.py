@@ -1,0 +1,33 @@
+"""The expiry and relay benchmarks run end to end and end with one JSON object (figures are not asserted)."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def last_json(*command: str) -> dict[str, object]:
+    result = subprocess.run(
+        [sys.executable, *command], capture_output=True, text=True, timeout=240, check=False, cwd=ROOT
+    )
+    assert result.returncode == 0, result.stderr
+    figures: dict[str, object] = json.loads(result.stdout.strip().splitlines()[-1])
+    return figures
+
+
+def test_expiry_bench_prints_its_figures_as_json() -> None:
+    figures = last_json(str(ROOT / "bench" / "expiry.py"), "--batches", "8", "--slots", "600")
+    assert (figures["batches"], figures["slots_per_batch"]) == (8, 600)
+    assert {"els", "one_call_per_shard", "ratio"} <= set(figures)
+    els = figures["els"]
+    assert isinstance(els, dict) and els["longest_script_ms"] > 0
+
+
+def test_relay_bench_prints_its_figures_as_json(redis_url: str) -> None:
+    figures = last_json(str(ROOT / "bench" / "relay.py"), "--events", "150", "--redis-url", redis_url)
+    assert figures["events"] == 150
+    assert {"kombu_events_per_s", "relay_events_per_s", "ratio"} <= set(figures)

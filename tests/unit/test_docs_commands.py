@@ -1,0 +1,77 @@
+"""The commands in the fenced `sh` blocks of the operations, performance and reliability guides run as
+written, as far as a test can without their minutes of work: test commands collect, bench commands know
+every option they are given, and `els` and `alembic` commands exist.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shlex
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+GUIDES = ("docs/operations.md", "docs/performance.md", "docs/reliability.md")
+_FENCE = re.compile(r"^```sh\n(.*?)^```", re.MULTILINE | re.DOTALL)
+_ASSIGNMENT = re.compile(r"^([A-Z][A-Z0-9_]*)=(.*)$")
+
+
+def commands() -> list[tuple[str, str]]:
+    found = []
+    for guide in GUIDES:
+        for block in _FENCE.findall((ROOT / guide).read_text()):
+            found += [
+                (guide, line) for line in block.splitlines() if line.strip() and not line.startswith("#")
+            ]
+    return found
+
+
+def run(arguments: list[str], env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        arguments,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+        cwd=ROOT,
+        env={**os.environ, **env},
+    )
+
+
+def test_the_guides_have_commands_to_check() -> None:
+    assert len(commands()) >= 10
+
+
+@pytest.mark.parametrize(("guide", "line"), commands(), ids=[line for _, line in commands()])
+def test_a_guide_command_runs_as_written(guide: str, line: str) -> None:
+    words = shlex.split(line)
+    env: dict[str, str] = {}
+    while words and (assignment := _ASSIGNMENT.match(words[0])):
+        env[assignment.group(1)] = assignment.group(2)
+        words.pop(0)
+    assert words[:2] == ["uv", "run"], f"{guide}: run it through uv: {line}"
+    program, *arguments = words[2:]
+    if program == "pytest":
+        result = run(
+            [sys.executable, "-m", "pytest", "--collect-only", "-q", "-p", "no:cacheprovider", *arguments],
+            env,
+        )
+        assert result.returncode == 0, f"{guide}: {line}\n{result.stdout[-2000:]}\n{result.stderr[-2000:]}"
+    elif program == "python":
+        script, *options = arguments
+        assert (ROOT / script).is_file(), f"{guide}: no {script}"
+        result = run([sys.executable, script, "--help"], env)
+        assert result.returncode == 0, result.stderr
+        unknown = [option for option in options if option.startswith("--") and option not in result.stdout]
+        assert unknown == [], f"{guide}: {script} has no {unknown}"
+    elif program in ("els", "alembic"):
+        module = "cli" if program == "els" else "alembic"
+        subcommand = [word for word in arguments if not word.startswith("-")][:2]
+        result = run([sys.executable, "-m", module, *subcommand, "--help"], env)
+        assert result.returncode == 0, f"{guide}: {line}\n{result.stderr[-2000:]}"
+    else:
+        pytest.fail(f"{guide}: a command this test does not know how to check: {line}")

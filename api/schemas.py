@@ -201,6 +201,7 @@ class Measures(BaseModel):
     spelling_errors_per_100_words: float | None = None
     type_token_ratio: float | None = None
     mtld: float | None = None
+    mattr: float | None = None
     mean_sentence_length: float | None = None
 
 
@@ -299,6 +300,7 @@ class ReportMeans(BaseModel):
     readability: float | None
     type_token_ratio: float | None
     mtld: float | None
+    mattr: float | None = None
     mean_sentence_length: float | None
 
 
@@ -314,6 +316,7 @@ class EssayAnalysisBody(BaseModel):
     readability_formula: str | None
     type_token_ratio: float
     mtld: float
+    mattr: float | None = Field(None, description="Moving-average type-token ratio (windows of 50 tokens).")
     mean_sentence_length: float
 
 

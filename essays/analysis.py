@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 from els.errors import InvalidInputError
 from els.jsontypes import JsonObject
-from essays.lexical import mtld, type_token_ratio
+from essays.lexical import mattr, mtld, type_token_ratio
 from essays.readability import readability_score
 from essays.spelling import count_spelling_errors, supported_language
 from essays.tokens import sentences, words
@@ -29,6 +29,7 @@ class EssayAnalysis:
     type_token_ratio: float
     mtld: float
     mean_sentence_length: float
+    mattr: float | None = None  # None in analyses recorded before ELS measured it
 
     def to_json(self) -> JsonObject:
         """The measures as a JSON object, one key per field."""
@@ -43,6 +44,7 @@ class EssayAnalysis:
             "type_token_ratio": self.type_token_ratio,
             "mtld": self.mtld,
             "mean_sentence_length": self.mean_sentence_length,
+            "mattr": self.mattr,
         }
 
     @classmethod
@@ -53,6 +55,7 @@ class EssayAnalysis:
             raise InvalidInputError(f"an essay analysis lacks {', '.join(missing)}")
         readability = value["readability"]
         formula = value["readability_formula"]
+        moving = value.get("mattr")
         return cls(
             language=_string(value, "language"),
             words=_count(value, "words"),
@@ -64,10 +67,11 @@ class EssayAnalysis:
             type_token_ratio=_number(value, "type_token_ratio"),
             mtld=_number(value, "mtld"),
             mean_sentence_length=_number(value, "mean_sentence_length"),
+            mattr=None if moving is None else _number(value, "mattr"),
         )
 
 
-# Every field of EssayAnalysis, in order: the keys `to_json` writes and `from_json` requires.
+# The fields `from_json` requires, in order (`mattr` may be absent: analyses recorded before it).
 _FIELD_NAMES = (
     "language",
     "words",
@@ -100,6 +104,7 @@ def analyse_text(text: str, language: str) -> EssayAnalysis:
         readability_formula=formula,
         type_token_ratio=round(type_token_ratio(folded), DECIMALS),
         mtld=round(mtld(folded), DECIMALS),
+        mattr=round(mattr(folded), DECIMALS),
         mean_sentence_length=round(len(tokens) / sentence_count, DECIMALS) if sentence_count else 0.0,
     )
 

@@ -1,4 +1,7 @@
-"""Lexical diversity: type-token ratio and MTLD (McCarthy & Jarvis 2010).
+"""Lexical diversity: type-token ratio, MATTR (Covington & McFall 2010) and MTLD (McCarthy & Jarvis 2010).
+
+MATTR is the mean type-token ratio of every window of 50 consecutive tokens (the whole text's ratio when
+it is shorter), so unlike the plain ratio it does not fall as an essay grows longer.
 
 MTLD is the mean length of runs of tokens whose type-token ratio stays above 0.72, averaged over a
 forward and a backward pass, with a partial factor for the last run. It is stable from about 100
@@ -11,11 +14,29 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 MTLD_THRESHOLD = 0.72
+MATTR_WINDOW = 50
 
 
 def type_token_ratio(tokens: Sequence[str]) -> float:
     """Distinct tokens over all tokens (0.0 for no tokens)."""
     return len(set(tokens)) / len(tokens) if tokens else 0.0
+
+
+def mattr(tokens: Sequence[str], window: int = MATTR_WINDOW) -> float:
+    """Moving-average type-token ratio over windows of `window` tokens (0.0 for no tokens)."""
+    if len(tokens) <= window:
+        return type_token_ratio(tokens)
+    counts: dict[str, int] = {}
+    for token in tokens[:window]:
+        counts[token] = counts.get(token, 0) + 1
+    total = len(counts)
+    for leaving, entering in zip(tokens, tokens[window:], strict=False):
+        counts[leaving] -= 1
+        if counts[leaving] == 0:
+            del counts[leaving]
+        counts[entering] = counts.get(entering, 0) + 1
+        total += len(counts)
+    return total / ((len(tokens) - window + 1) * window)
 
 
 def mtld(tokens: Sequence[str]) -> float:

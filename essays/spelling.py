@@ -3,8 +3,9 @@
 A language pyspellchecker has no dictionary for is refused with UNSUPPORTED_LANGUAGE rather than checked
 against another language's words: a wrong dictionary would report most words as errors. Code that
 registers batches can ask `supported_language` first. English accepts British spellings whose American
-form is in its (American) dictionary. Dictionaries load once per language per process (a load takes
-0.1 to 0.7 s) and are only read afterwards, so threads share them.
+form is in its (American) dictionary. French and Italian elisions are checked without their elided
+article or pronoun: "l'école" is "école", "dell'arte" is "arte". Dictionaries load once per language per
+process (a load takes 0.1 to 0.7 s) and are only read afterwards, so threads share them.
 """
 
 from __future__ import annotations
@@ -34,6 +35,11 @@ _BRITISH_TO_AMERICAN = (
 )
 
 _DIGIT = re.compile(r"\d")
+# The elided words a French or Italian word may carry in front of it, apostrophe included.
+_ELISIONS = {
+    "fr": re.compile(r"^(?:jusqu|lorsqu|puisqu|quoiqu|qu|[cdjlmnst])'"),
+    "it": re.compile(r"^(?:dell|dall|nell|sull|all|coll|quell|bell|sant|un|[cdlmnst])'"),
+}
 
 _checkers: dict[str, SpellChecker] = {}
 _checkers_lock = threading.Lock()
@@ -58,7 +64,7 @@ def count_spelling_errors(words: Iterable[str], language: str) -> int:
     # Essays repeat their words: check each distinct part once, count its occurrences.
     parts: Counter[str] = Counter()
     for word, occurrences in Counter(words).items():
-        for part in _checkable_parts(word):
+        for part in _checkable_parts(word, primary):
             parts[part] += occurrences
     suspects = {part: _alternatives(part, primary) for part in checker.unknown(set(parts))}
     alternatives = {form for forms in suspects.values() for form in forms}
@@ -77,8 +83,11 @@ def spell_checker(language: str) -> SpellChecker:
         return checker
 
 
-def _checkable_parts(word: str) -> list[str]:
+def _checkable_parts(word: str, language: str) -> list[str]:
     lowered = word.replace("\u2019", "'").lower()
+    elision = _ELISIONS.get(language)
+    if elision is not None:
+        lowered = elision.sub("", lowered)
     return [part for part in lowered.split("-") if part and not _DIGIT.search(part)]
 
 

@@ -60,6 +60,7 @@ MEASURES = (
     "spelling_errors_per_100_words",
     "type_token_ratio",
     "mtld",
+    "mattr",
     "mean_sentence_length",
 )
 

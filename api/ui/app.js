@@ -300,7 +300,7 @@ async function renderReport(batchId) {
   const report = body.report, analysed = report.essays.filter((row) => row.analysis);
   const files = new Map(body.slots.map((slot) => [slot.essay_id, slot.file?.filename ?? ""]));
   const words = analysed.map((row) => row.analysis.words), readability = analysed.map((row) => row.analysis.readability).filter((v) => v !== null);
-  const measures = ["words", "readability", "spelling_errors_per_100_words", "type_token_ratio", "mtld", "mean_sentence_length"];
+  const measures = ["words", "readability", "spelling_errors_per_100_words", "type_token_ratio", "mtld", "mattr", "mean_sentence_length"];
   view.replaceChildren(
     el("h1", {}, "Report of ", el("code", { text: batchId })),
     el("dl", { class: "summary", id: "counts" }, ...Object.entries(report.counts).map(([k, v]) => el("div", {}, el("dt", { text: k.replace(/_/g, " ") }), el("dd", { "data-field": k, text: v })))),

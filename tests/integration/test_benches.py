@@ -31,3 +31,9 @@ def test_relay_bench_prints_its_figures_as_json(redis_url: str) -> None:
     figures = last_json(str(ROOT / "bench" / "relay.py"), "--events", "150", "--redis-url", redis_url)
     assert figures["events"] == 150
     assert {"kombu_events_per_s", "relay_events_per_s", "ratio"} <= set(figures)
+
+
+def test_analysis_accuracy_prints_its_figures_as_json() -> None:
+    figures = last_json(str(ROOT / "bench" / "analysis_accuracy.py"))
+    assert figures["passages"] == 50
+    assert figures["syllables_agree_with_cmudict"] == 1.0  # every word CMUdict knows is counted from it

@@ -46,22 +46,39 @@ def test_the_guides_have_commands_to_check() -> None:
     assert len(commands()) >= 10
 
 
-@pytest.mark.parametrize(("guide", "line"), commands(), ids=[line for _, line in commands()])
-def test_a_guide_command_runs_as_written(guide: str, line: str) -> None:
+def parsed(line: str) -> tuple[dict[str, str], str, list[str]]:
+    """A guide's command line as its environment assignments, the program after `uv run`, and its args."""
     words = shlex.split(line)
     env: dict[str, str] = {}
     while words and (assignment := _ASSIGNMENT.match(words[0])):
         env[assignment.group(1)] = assignment.group(2)
         words.pop(0)
-    assert words[:2] == ["uv", "run"], f"{guide}: run it through uv: {line}"
+    assert words[:2] == ["uv", "run"], f"run it through uv: {line}"
     program, *arguments = words[2:]
-    if program == "pytest":
-        result = run(
-            [sys.executable, "-m", "pytest", "--collect-only", "-q", "-p", "no:cacheprovider", *arguments],
-            env,
-        )
-        assert result.returncode == 0, f"{guide}: {line}\n{result.stdout[-2000:]}\n{result.stderr[-2000:]}"
-    elif program == "python":
+    return env, program, arguments
+
+
+def test_every_test_command_of_the_guides_collects() -> None:
+    """One collection of every path the guides' pytest commands name, with every option they pass."""
+    arguments = {
+        argument for _, line in commands() for argument in parsed(line)[2] if parsed(line)[1] == "pytest"
+    }
+    assert arguments, "the guides name no test command"
+    paths = sorted(argument for argument in arguments if not argument.startswith("-"))
+    options = sorted(argument for argument in arguments if argument.startswith("-"))
+    result = run(
+        [sys.executable, "-m", "pytest", "--collect-only", "-p", "no:cacheprovider", *options, *paths], {}
+    )
+    assert result.returncode == 0, f"{result.stdout[-3000:]}\n{result.stderr[-2000:]}"
+
+
+OTHER = [(guide, line) for guide, line in commands() if parsed(line)[1] != "pytest"]
+
+
+@pytest.mark.parametrize(("guide", "line"), OTHER, ids=[line for _, line in OTHER])
+def test_a_guide_command_runs_as_written(guide: str, line: str) -> None:
+    env, program, arguments = parsed(line)
+    if program == "python":
         script, *options = arguments
         assert (ROOT / script).is_file(), f"{guide}: no {script}"
         result = run([sys.executable, script, "--help"], env)

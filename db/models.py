@@ -108,6 +108,10 @@ class Submission(Base):
     # How many times processing started: a delivery that kills its worker still counts, so a poison
     # upload is failed after `ELS_MAX_PROCESSING_ATTEMPTS` instead of being redelivered forever.
     attempts: Mapped[int] = mapped_column(Integer, server_default=text("0"))
+    # How often the sweep handed it out again as stale, and not before when it may next: each time
+    # waits twice as long (up to 8 times), so a long queue does not gain a copy of it every period.
+    resubmissions: Mapped[int] = mapped_column(Integer, server_default=text("0"), default=0)
+    resubmit_after: Mapped[datetime | None] = mapped_column(UtcDateTime)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime)
     updated_at: Mapped[datetime] = mapped_column(UtcDateTime)
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
-from sqlalchemy import ColumnElement, func, select
+from sqlalchemy import ColumnElement, func, or_, select
 from sqlalchemy.orm import Session
 
 from db.clock import stamp
@@ -262,36 +262,46 @@ class StaleSubmission:
     correlation_id: str
 
 
-def has_stale_submissions(session: Session, untouched_since: datetime) -> bool:
-    """Whether any unsettled submission was last touched before `untouched_since` (a read, no lock)."""
-    found = session.scalar(select(Submission.submission_id).where(*_stale(untouched_since)).limit(1))
+# The k-th resubmission of one submission waits patience * 2^min(k, 3) for the next: 2, 4, then 8 times.
+MAX_RESUBMIT_DOUBLINGS = 3
+
+
+def has_stale_submissions(session: Session, now: datetime, patience: timedelta) -> bool:
+    """Whether any unsettled submission is stale at `now` (a read, no lock): see `claim_stale_submissions`."""
+    found = session.scalar(select(Submission.submission_id).where(*_stale(now, patience)).limit(1))
     return found is not None
 
 
 def claim_stale_submissions(
-    session: Session, untouched_since: datetime, limit: int, *, at: datetime | None = None
+    session: Session, now: datetime, patience: timedelta, limit: int
 ) -> list[StaleSubmission]:
-    """Unsettled submissions last touched before `untouched_since`, oldest first, at most `limit`.
+    """Unsettled submissions untouched for `patience` and past their backoff, oldest first, at most `limit`.
 
-    Each one's clock restarts at `at`, so the next sweep waits as long again before handing it out twice;
-    rows another sweep holds are skipped.
+    Each one's clock restarts at `now`, and its next resubmission waits longer: after the k-th,
+    `patience * 2^min(k, 3)`. So a message that waits behind a long queue gains a few copies, not one
+    per period. Rows another sweep holds are skipped.
     """
     rows = session.scalars(
         select(Submission)
-        .where(*_stale(untouched_since))
+        .where(*_stale(now, patience))
         .order_by(Submission.updated_at)
         .limit(limit)
         .with_for_update(skip_locked=True)
     ).all()
-    touched = stamp(at)
     for row in rows:
-        row.updated_at = touched
+        row.resubmissions = (row.resubmissions or 0) + 1
+        row.resubmit_after = now + patience * 2 ** min(row.resubmissions, MAX_RESUBMIT_DOUBLINGS)
+        row.updated_at = now
     return [StaleSubmission(row.batch_id, row.submission_id, row.correlation_id) for row in rows]
 
 
-def _stale(untouched_since: datetime) -> tuple[ColumnElement[bool], ...]:
+def _stale(now: datetime, patience: timedelta) -> tuple[ColumnElement[bool], ...]:
     unsettled = (SubmissionState.RECEIVED.value, SubmissionState.PROCESSING.value)
-    return (Submission.state.in_(unsettled), Submission.updated_at < untouched_since)
+    return (
+        Submission.state.in_(unsettled),
+        Submission.updated_at < now - patience,
+        or_(Submission.resubmit_after.is_(None), Submission.resubmit_after <= now),
+    )
 
 
 @dataclass(frozen=True)

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from coordinator import now_ms
 from db.session import unit_of_work
@@ -146,16 +146,18 @@ def _report_vanished(batch_ids: tuple[str, ...]) -> None:
 def _claim_stale(runtime: Runtime, at: int) -> list[StaleSubmission]:
     # On age alone, whatever waits in the queue: a submission received before its deadline must not turn
     # excess because a lost message waited for a backlog to drain. A copy of one still queued costs a
-    # cheap replay later (processing and settling are idempotent), and its clock restarts here, so it is
-    # sent again at most once per `max(stuck_after, visibility_timeout)`.
+    # cheap replay later (processing and settling are idempotent). It is sent again once it is untouched
+    # for `max(stuck_after, visibility_timeout)`, and each time after that waits twice as long (up to 8
+    # times), so a queue that waits longer than the period does not gain a copy of it every period.
     settings = runtime.settings
-    untouched_since = _utc(at - max(settings.stuck_after_seconds, settings.visibility_timeout) * 1000)
+    patience = timedelta(seconds=max(settings.stuck_after_seconds, settings.visibility_timeout))
+    now = _utc(at)
     # A read first: most sweeps find nothing stale and need no write lock.
     with unit_of_work(runtime.engine, read_only=True) as session:
-        if not has_stale_submissions(session, untouched_since):
+        if not has_stale_submissions(session, now, patience):
             return []
     with unit_of_work(runtime.engine) as session:
-        return claim_stale_submissions(session, untouched_since, settings.sweep_limit, at=_utc(at))
+        return claim_stale_submissions(session, now, patience, settings.sweep_limit)
 
 
 def _utc(at_ms: int) -> datetime:

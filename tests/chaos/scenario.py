@@ -20,6 +20,7 @@ from collections import Counter
 from collections.abc import Callable, Iterable
 from contextlib import closing
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 
 import redis
@@ -32,7 +33,7 @@ from coordinator import BatchState, BatchStatus, Outcome
 from db.models import Batch, OutboxEvent, Submission
 from db.session import unit_of_work
 from essays.lifecycle import SubmissionState
-from services.relay import relay_outbox
+from services.relay import LEASE, relay_outbox
 from services.runtime import Runtime
 from services.sweep import sweep
 from tasks.publisher import KombuPublisher
@@ -196,13 +197,15 @@ def bind_event_queue(url: str, exchange: str, queue_name: str) -> Queue:
 
 
 def drain_outbox(runtime: Runtime) -> int:
-    """Publish every due outbox event from the test process; returns how many it published."""
+    """Publish every outbox event from the test process, as the relay would once the leases of relays
+    killed mid-publish have ended; returns how many it published."""
     total = 0
+    leases_ended = datetime.now(UTC) + LEASE
     with closing(
         KombuPublisher(runtime.settings.celery_broker_url, runtime.settings.events_exchange)
     ) as publisher:
         while True:
-            result = relay_outbox(runtime.engine, publisher, limit=500)
+            result = relay_outbox(runtime.engine, publisher, limit=500, now=leases_ended)
             total += result.published
             if result.published == 0:
                 return total

@@ -27,10 +27,30 @@ ENVIRONMENT = "PROMETHEUS_MULTIPROC_DIR"
 _created: list[Path] = []
 
 
-def count_in_shared_directory(settings: Settings) -> Path | None:
-    """Point prometheus_client at the worker's metrics directory; None when metrics are off or too late."""
+# Celery's options that take a value, so the word after one is not the subcommand.
+_VALUED_OPTIONS = frozenset(
+    {"-A", "--app", "-b", "--broker", "--result-backend", "--loader", "--config", "--workdir"}
+)
+
+
+def celery_subcommand(argv: list[str]) -> str | None:
+    """The subcommand of a `celery` command line (`worker`, `beat`, `inspect`, ...), or None."""
+    words = iter(argv[1:])
+    for word in words:
+        if word in _VALUED_OPTIONS:
+            next(words, None)
+        elif not word.startswith("-"):
+            return word
+    return None
+
+
+def count_in_shared_directory(settings: Settings, argv: list[str] | None = None) -> Path | None:
+    """Point prometheus_client at the worker's metrics directory; None when metrics are off, when this
+    process is not a worker (beat, Flower, a `celery inspect` healthcheck), or when it is too late."""
     if settings.worker_metrics_port is None or "els.metrics" in sys.modules:
         return None  # off, or too late: ELS's metrics already keep their values in this process's memory
+    if celery_subcommand(sys.argv if argv is None else argv) != "worker":
+        return None  # counting into files would leave them behind at every healthcheck
     configured = os.environ.get(ENVIRONMENT) or settings.worker_metrics_dir
     if configured is None:
         directory = Path(tempfile.mkdtemp(prefix="els-worker-metrics-"))

@@ -8,6 +8,7 @@ from celery.worker.worker import WorkController
 from fastapi.testclient import TestClient
 
 from tests.e2e.api.conftest import ALICE, METRICS_TOKEN, bearer, essay_text, new_batch_id
+from tests.support.prometheus import sample
 
 
 def wait_for_state(client: TestClient, batch_id: str, state: str, timeout: float = 90) -> dict[str, object]:
@@ -97,3 +98,9 @@ def test_ops_endpoints_answer(client: TestClient) -> None:
         time.sleep(0.2)
     assert float(open_lines[0].split()[1]) >= 1
     assert "els_outbox_backlog " in metrics.text
+    # The API's own HTTP metrics, by route template; the workers' counters are the workers' to serve.
+    assert sample(metrics.text, "els_http_requests_total", method="GET", route="/healthz", status="200") >= 1
+    assert (
+        sample(metrics.text, "els_http_requests_total", method="POST", route="/v1/batches", status="201") >= 1
+    )
+    assert "els_claims_total" not in metrics.text

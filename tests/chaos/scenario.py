@@ -33,7 +33,7 @@ from coordinator import BatchState, BatchStatus, Outcome
 from db.models import Batch, OutboxEvent, Submission
 from db.session import unit_of_work
 from essays.lifecycle import SubmissionState
-from services.relay import LEASE, relay_outbox
+from services.relay import lease_for, relay_outbox
 from services.runtime import Runtime
 from services.sweep import sweep
 from tasks.publisher import KombuPublisher
@@ -200,7 +200,7 @@ def drain_outbox(runtime: Runtime) -> int:
     """Publish every outbox event from the test process, as the relay would once the leases of relays
     killed mid-publish have ended; returns how many it published."""
     total = 0
-    leases_ended = datetime.now(UTC) + LEASE
+    leases_ended = datetime.now(UTC) + lease_for(runtime.settings)
     with closing(
         KombuPublisher(runtime.settings.celery_broker_url, runtime.settings.events_exchange)
     ) as publisher:

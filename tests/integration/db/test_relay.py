@@ -11,6 +11,7 @@ from sqlalchemy import Engine
 
 from db.outbox import add_event, count_unpublished, load_event, requeue_parked
 from db.session import unit_of_work
+from els.errors import PublishError
 from els.events import BatchSealed, BatchSealedData, parse_event
 from services.backoff import backoff
 from services.ports import OutgoingEvent
@@ -177,3 +178,79 @@ def test_no_write_lock_is_held_while_events_are_published(sqlite_engine: Engine)
 
     assert relay_outbox(sqlite_engine, WritingMeanwhile(), now=T0) == RelayResult(2, 0, 0)
     assert len(written) == 2
+
+
+def test_a_relay_that_outlived_its_lease_never_overwrites_the_relay_after_it(migrated_engine: Engine) -> None:
+    (event_id,) = queue_sealed_events(migrated_engine, 1)
+    heir_at = T0 + LEASE
+
+    class SlowBroker:
+        """The first relay's publish hangs past its lease; meanwhile a second relay claims the event,
+        fails, and schedules the next try. Then the first relay's publish fails too."""
+
+        def publish(self, event: OutgoingEvent) -> None:
+            heir = relay_outbox(migrated_engine, FailingPublisher(), now=heir_at, backoff_seconds=2.0)
+            assert heir == RelayResult(0, 1, 0)
+            raise PublishError(f"timed out publishing {event.event_id}")
+
+    assert relay_outbox(migrated_engine, SlowBroker(), now=T0) == RelayResult(0, 0, 0)
+    with unit_of_work(migrated_engine) as session:
+        row = load_event(session, event_id)
+    assert row is not None
+    # The heir's record stands: its attempt, its next try (attempt 2 waits 4 s), its error.
+    assert (row.attempts, row.next_attempt_at) == (2, heir_at + timedelta(seconds=4))
+    assert row.last_error is not None and "broker down" in row.last_error
+
+
+def test_a_stale_relay_whose_publish_went_out_still_marks_the_event_published(
+    migrated_engine: Engine,
+) -> None:
+    (event_id,) = queue_sealed_events(migrated_engine, 1)
+
+    class SlowButDelivered:
+        def publish(self, event: OutgoingEvent) -> None:
+            relay_outbox(migrated_engine, FailingPublisher(), now=T0 + LEASE)
+
+    assert relay_outbox(migrated_engine, SlowButDelivered(), now=T0) == RelayResult(1, 0, 0)
+    with unit_of_work(migrated_engine) as session:
+        row = load_event(session, event_id)
+    assert row is not None and row.published_at == T0
+
+
+def test_a_pass_stops_at_its_first_failed_publish_and_hands_the_rest_back(migrated_engine: Engine) -> None:
+    first, *rest = queue_sealed_events(migrated_engine, 3)
+    broker_down = FailingPublisher()
+    assert relay_outbox(migrated_engine, broker_down, now=T0) == RelayResult(0, 1, 0)
+    assert broker_down.calls == 1  # not three timeouts in a row
+    with unit_of_work(migrated_engine) as session:
+        rows = {event_id: load_event(session, event_id) for event_id in (first, *rest)}
+    attempted = [event_id for event_id, row in rows.items() if row is not None and row.attempts == 1]
+    assert len(attempted) == 1
+    for event_id, row in rows.items():
+        assert row is not None
+        if event_id not in attempted:  # untouched: no attempt counted, due as before
+            assert (row.attempts, row.next_attempt_at, row.last_error) == (0, T0, None)
+    # The next pass takes the handed-back events first: they are due before the failed one's retry.
+    publisher = RecordingPublisher()
+    assert relay_outbox(migrated_engine, publisher, now=T0) == RelayResult(2, 0, 0)
+    assert {event.event_id for event in publisher.published} == set(rows) - set(attempted)
+
+
+def test_an_unexpected_error_is_recorded_against_its_event_then_raised(migrated_engine: Engine) -> None:
+    ids = queue_sealed_events(migrated_engine, 2)
+
+    class Buggy:
+        def publish(self, event: OutgoingEvent) -> None:
+            raise ValueError(f"cannot encode {event.event_id}")
+
+    with pytest.raises(ValueError, match="cannot encode"):
+        relay_outbox(migrated_engine, Buggy(), now=T0, backoff_seconds=2.0)
+    with unit_of_work(migrated_engine) as session:
+        rows = [load_event(session, event_id) for event_id in ids]
+    failed = [row for row in rows if row is not None and row.attempts == 1]
+    assert len(failed) == 1
+    assert failed[0].last_error is not None and failed[0].last_error.startswith("ValueError: cannot encode")
+    assert failed[0].next_attempt_at == T0 + timedelta(seconds=2)  # not leased until the lease ends
+    # Nothing is lost: the other is due now, the failed one after its backoff.
+    publisher = RecordingPublisher()
+    assert relay_outbox(migrated_engine, publisher, now=T0 + timedelta(seconds=2)) == RelayResult(2, 0, 0)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from coordinator.keys import KeySpace
+from els.errors import ConfigurationError
 from els.settings import Settings
 
 
@@ -21,6 +22,13 @@ class CoordinatorConfig:
     max_deadline_seconds: int
     expire_slots_per_call: int = 1000  # bounds one expire.lua call's work (a PERSIST per slot)
     cluster: bool = False  # a Redis Cluster: commands that walk one server's keys do not apply
+
+    def __post_init__(self) -> None:
+        if self.expire_slots_per_call < 1:
+            raise ConfigurationError(
+                f"expire_slots_per_call must be at least 1, not {self.expire_slots_per_call}: "
+                "an expiry call that may close no slot never finishes a batch"
+            )
 
 
 def config_from_settings(settings: Settings) -> CoordinatorConfig:

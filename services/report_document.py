@@ -60,8 +60,8 @@ MEASURES = (
     "spelling_errors_per_100_words",
     "type_token_ratio",
     "mtld",
-    "mattr",
     "mean_sentence_length",
+    "mattr",  # last: columns added later go after the ones spreadsheets already read by position
 )
 
 

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 
 import pytest
 import redis
 
 from coordinator import Coordinator
-from els.errors import InvalidInputError
+from coordinator.config import config_from_settings
+from els.errors import ConfigurationError, InvalidInputError
 from els.settings import Settings
 
 NOW = 1_800_000_000_000
@@ -133,3 +135,9 @@ def test_malformed_fingerprints_and_limits_are_refused(offline: Coordinator) -> 
     ):
         with pytest.raises(InvalidInputError):
             call()
+
+
+def test_an_expiry_budget_below_one_slot_is_refused_when_the_coordinator_is_built() -> None:
+    # A budget of 0 would let every expiry call close nothing, and the sweep would call it forever.
+    with pytest.raises(ConfigurationError, match="expire_slots_per_call"):
+        replace(config_from_settings(Settings()), expire_slots_per_call=0)

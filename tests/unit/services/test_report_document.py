@@ -79,6 +79,8 @@ def test_cells_that_a_spreadsheet_would_run_get_a_leading_quote() -> None:
 def test_the_csv_has_one_row_per_slot_with_filename_outcome_and_measures() -> None:
     rows = list(csv.reader(io.StringIO(document_csv(a_document()))))
     assert tuple(rows[0]) == CSV_COLUMNS
+    # Spreadsheets read columns by position: a measure added later goes after the earlier ones.
+    assert CSV_COLUMNS.index("mattr") > CSV_COLUMNS.index("mean_sentence_length")
     body = [dict(zip(rows[0], row, strict=True)) for row in rows[1:]]
     assert [row["essay_id"] for row in body] == ["b1-001", "b1-002", "b1-003"]
     assert body[0]["words"] == "250" and body[0]["outcome"] == "assigned"

@@ -8,6 +8,7 @@ the registry. Without `ELS_METRICS_TOKEN_SHA256` the route answers 404, as if it
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import hmac
 import logging
@@ -25,8 +26,10 @@ from prometheus_client import (
     Histogram,
     generate_latest,
 )
+from starlette.requests import ClientDisconnect
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from api.errors import CLIENT_CLOSED_REQUEST
 from api.state import runtime_of
 from els.errors import ElsError, NotFoundError, UnauthorizedError
 from services import health, limits
@@ -100,8 +103,7 @@ def refresh_gauges(runtime: Runtime) -> None:
     OLDEST_UNFINISHED.set(figures.oldest_unfinished_age_seconds)
     FINISHING_BATCHES.set(figures.finishing_batches)
     STUCK_BATCHES.set(figures.stuck_batches)
-    if figures.parked_arrivals is not None:
-        PARKED_ARRIVALS.set(figures.parked_arrivals)
+    PARKED_ARRIVALS.set(figures.parked_arrivals)
     OUTBOX_BACKLOG.set(figures.outbox_events)
     GAUGES_REFRESHED.set_to_current_time()
 
@@ -128,6 +130,10 @@ class HttpMetrics:
 
         try:
             await self.app(scope, receive, send_counted)
+        except (ClientDisconnect, asyncio.CancelledError):
+            if status == 500:
+                status = CLIENT_CLOSED_REQUEST  # the client left before an answer: not a server error
+            raise
         finally:
             method = scope["method"] if scope["method"] in _METHODS else "OTHER"
             route = getattr(scope.get("route"), "path", None)

@@ -62,7 +62,7 @@ from els.settings import Settings
 Client: TypeAlias = redis.Redis | RedisCluster
 
 MAX_PAGE = 1000
-MAX_PARKED_KEYS = 10_000
+MAX_PARKED_BATCHES = 1000  # per shard, per gauges call: one HLEN each
 
 
 def generated_essay_ids(batch_id: str, count: int) -> tuple[str, ...]:
@@ -358,18 +358,18 @@ class Coordinator:
         return BatchPage(batches=tuple(batches), next_cursor=next_cursor)
 
     def live_figures(self, now_ms: int, stuck_after_ms: int) -> LiveFigures:
-        """gauges.lua per shard, plus the claims parked for batches not registered yet (read-only).
+        """gauges.lua per shard (read-only), summed over the shards.
 
         Overdue: OPEN past the deadline and the late grace (the sweep should have expired them). Stuck:
-        closed batches due a re-kick. Parked arrivals are counted with SCAN over the pending hashes, at
-        most `MAX_PARKED_KEYS` of them: they live only until their batch registers or their TTL ends.
+        closed batches due a re-kick. Parked arrivals: claims waiting for their batch to register, from
+        each shard's parked index, counted over at most `MAX_PARKED_BATCHES` batches a shard.
         """
         shards = [
             parse_gauges(
                 self._run(
                     ScriptName.GAUGES,
-                    (shard.deadlines, shard.active, shard.stuck),
-                    (now_ms - self.config.late_grace_ms, now_ms - stuck_after_ms),
+                    (shard.deadlines, shard.active, shard.stuck, shard.parked),
+                    (now_ms - self.config.late_grace_ms, now_ms - stuck_after_ms, now_ms, MAX_PARKED_BATCHES),
                 )
             )
             for shard in (self.config.keys.shard(number) for number in range(self.config.keys.shards))
@@ -381,25 +381,8 @@ class Coordinator:
             oldest_created_ms=min(created, default=None),
             finishing_batches=sum(shard.finishing_batches for shard in shards),
             stuck_batches=sum(shard.stuck_batches for shard in shards),
-            parked_arrivals=self._parked_arrivals(),
+            parked_arrivals=sum(shard.parked_arrivals for shard in shards),
         )
-
-    def _parked_arrivals(self) -> int | None:
-        if self.config.cluster:
-            return None  # a cluster's SCAN runs per node with a cursor each: not counted there
-        escaped = "".join(f"\\{char}" if char in "*?[]\\" else char for char in self.config.keys.prefix)
-        pattern = f"{escaped}:{{s*}}:batch:*:pending"
-        parked, seen, cursor = 0, 0, 0
-        while True:
-            reply: object = self.client.scan(cursor=cursor, match=pattern, count=1000)
-            raw_cursor, raw_keys = narrow.array(reply, 2)
-            for key in narrow.texts(raw_keys):
-                length: object = self.client.hlen(key)
-                parked += narrow.integer(length)
-                seen += 1
-            cursor = narrow.integer(raw_cursor)
-            if cursor == 0 or seen >= MAX_PARKED_KEYS:
-                return parked
 
     # -- small coordination helpers, so nothing outside coordinator/ touches the client -----------------
 

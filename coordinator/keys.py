@@ -64,6 +64,11 @@ class ShardKeys:
         return f"{self.base}:stuck"
 
     @property
+    def parked(self) -> str:
+        """ZSET of batches not registered yet that have parked claims, scored by when those lapse."""
+        return f"{self.base}:parked"
+
+    @property
     def tokens(self) -> str:
         """Counter from which finalize tokens are drawn."""
         return f"{self.base}:tokens"

@@ -180,6 +180,7 @@ class ShardFigures:
     oldest_created_ms: int | None
     finishing_batches: int
     stuck_batches: int
+    parked_arrivals: int
 
 
 @dataclass(frozen=True, slots=True)
@@ -191,7 +192,7 @@ class LiveFigures:
     oldest_created_ms: int | None
     finishing_batches: int
     stuck_batches: int
-    parked_arrivals: int | None  # None on a Redis Cluster, where it is not counted
+    parked_arrivals: int
 
 
 @dataclass(frozen=True, slots=True)

@@ -188,7 +188,7 @@ def parse_rekick(raw: object) -> tuple[int, list[StuckBatch]]:
 
 def parse_gauges(raw: object) -> ShardFigures:
     """The reply of gauges.lua: one shard's counts and its oldest not-DONE batch's creation time."""
-    open_batches, overdue, oldest, finishing, stuck = narrow.array(raw, 5)
+    open_batches, overdue, oldest, finishing, stuck, parked = narrow.array(raw, 6)
     member = narrow.optional_text(oldest)
     return ShardFigures(
         open_batches=narrow.integer(open_batches),
@@ -196,6 +196,7 @@ def parse_gauges(raw: object) -> ShardFigures:
         oldest_created_ms=None if member is None else narrow.integer(member.split("/", 1)[0]),
         finishing_batches=narrow.integer(finishing),
         stuck_batches=narrow.integer(stuck),
+        parked_arrivals=narrow.integer(parked),
     )
 
 

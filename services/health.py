@@ -64,7 +64,7 @@ class Backlog:
     oldest_unfinished_age_seconds: float  # the oldest batch not DONE (0 when there is none)
     finishing_batches: int  # closed, not DONE yet
     stuck_batches: int  # closed, not DONE, and due a re-kick
-    parked_arrivals: int | None  # claims waiting for their batch to register (None: not counted)
+    parked_arrivals: int  # claims waiting for their batch to register
     outbox_events: int
 
 

@@ -109,6 +109,12 @@ local function els_reply(outcome, essay_id, slot, sealed, replayed, state, code,
     .. (replayed and '1' or '0') .. '|' .. (state or '') .. '|' .. (code or '') .. '|' .. (detail or '')
 end
 
+-- The shard's index of batches with parked entries, scored by when their pending hash expires (the
+-- operations gauge counts from it; registration removes its batch, parking drops the lapsed).
+local function els_parked_index(b)
+  return els_base(b) .. ':parked'
+end
+
 -- Park a claim or failure for a batch that is not registered yet; registration replays it. Idempotent
 -- per submission; at most `cap` entries so an unknown batch id cannot grow without bound.
 local function els_park(b, submission_id, entry, ttl_ms, cap)
@@ -122,6 +128,9 @@ local function els_park(b, submission_id, entry, ttl_ms, cap)
   entry.q = parked + 1 -- arrival order, so the replay is deterministic
   redis.call('HSET', b.pending, submission_id, cjson.encode(entry))
   redis.call('PEXPIRE', b.pending, ttl_ms)
+  local index = els_parked_index(b)
+  redis.call('ZREMRANGEBYSCORE', index, '-inf', entry.t) -- each lapsed entry is dropped once
+  redis.call('ZADD', index, tonumber(entry.t) + ttl_ms, b.id)
   return els_reply('pending', nil, nil, false, false, nil)
 end
 

@@ -72,6 +72,7 @@ for _, e in ipairs(entries) do
   end
 end
 redis.call('DEL', b.pending)
+redis.call('ZREM', els_parked_index(b), batch_id)
 
 local state = redis.call('HGET', b.hash, 'state')
 if state == 'open' then

@@ -33,6 +33,25 @@ def test_live_figures_count_open_overdue_finishing_stuck_and_parked(
     assert keys_of(redis_client, key_prefix) == keys_before  # nothing written, nothing expired
 
 
+def test_parked_arrivals_come_from_the_shard_index_and_leave_it_on_registration_or_lapse(
+    coordinator: Coordinator, redis_client: redis.Redis
+) -> None:
+    ttl = coordinator.config.pending_ttl_ms
+    coordinator.claim("b-late", "s-1", HASH, "{}", NOW)
+    coordinator.claim("b-never", "s-2", HASH, "{}", NOW)
+    assert coordinator.live_figures(NOW + 1, stuck_after_ms=1000).parked_arrivals == 2
+    register(coordinator, "b-late", 2, now_ms=NOW + 2)  # replays its parked claim
+    assert coordinator.live_figures(NOW + 3, stuck_after_ms=1000).parked_arrivals == 1
+    # b-never's entries lapse with their TTL: no longer counted, and the next park drops the entry.
+    assert coordinator.live_figures(NOW + ttl, stuck_after_ms=1000).parked_arrivals == 0
+    keys = coordinator.config.keys
+    index = keys.batch("b-never").shard.parked
+    neighbour = next(f"b-{n}" for n in range(1000) if keys.batch(f"b-{n}").shard.parked == index)
+    coordinator.claim(neighbour, "s-3", HASH, "{}", NOW + ttl + 1)
+    members: object = redis_client.zrange(index, 0, -1)
+    assert members == [neighbour.encode()]
+
+
 def test_live_figures_of_an_empty_deployment_are_zero(coordinator: Coordinator) -> None:
     figures = coordinator.live_figures(NOW, stuck_after_ms=1000)
     assert figures.open_batches == figures.finishing_batches == figures.stuck_batches == 0

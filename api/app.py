@@ -47,7 +47,6 @@ def create_app(settings: Settings) -> FastAPI:
         redoc_url="/redoc" if settings.api_docs else None,
     )
     app.add_middleware(RequestGuard, max_request_bytes=settings.max_request_bytes)
-    app.add_middleware(HttpMetrics)  # outermost: counts what the guard refuses too
     if settings.cors_origins:
         # Off unless ELS_CORS_ORIGINS names origins; bearer tokens travel in a header, never a cookie.
         app.add_middleware(
@@ -57,6 +56,7 @@ def create_app(settings: Settings) -> FastAPI:
             allow_headers=["Authorization", "Content-Type", "Idempotency-Key", "X-Correlation-ID"],
             expose_headers=["Location", "Retry-After", "X-Correlation-ID"],
         )
+    app.add_middleware(HttpMetrics)  # added last, so outermost: counts what the guard and CORS answer too
     install_error_handlers(app)
     app.include_router(batches.router)
     app.include_router(archives.router)

@@ -17,7 +17,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from tests.support.ports import free_port
+from cli.embedded_redis import free_port
 
 ROOT = Path(__file__).resolve().parents[2]
 LOCAL_IMAGES = {

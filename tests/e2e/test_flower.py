@@ -12,9 +12,9 @@ import httpx
 import pytest
 from celery.worker.worker import WorkController
 
+from cli.embedded_redis import free_port
 from els.settings import Settings
 from tasks.health import ping
-from tests.support.ports import free_port
 
 pytestmark = pytest.mark.slow
 

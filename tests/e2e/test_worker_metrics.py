@@ -12,13 +12,13 @@ import pytest
 from celery import Celery
 
 import bootstrap
+from cli.embedded_redis import free_port
 from coordinator import BatchState
 from els.settings import Settings
 from services.runtime import Runtime
 from tasks.app import create_app
 from tests.e2e.test_pipeline import ESSAYS
 from tests.support.batches import register_batch, submit, wait_for_state
-from tests.support.ports import free_port
 from tests.support.prometheus import sample
 from tests.support.workers import WorkerFleet
 

@@ -77,6 +77,7 @@ def api_settings(worker_settings: Settings) -> Settings:
             # The security suite tests the rate limits; these tests share one client address and token.
             "rate_limit_per_token": "100000/minute",
             "rate_limit_per_address": "100000/minute",
+            "auth_failures_per_address": "100000/minute",  # many tests fail auth on purpose
         }
     )
 

@@ -8,6 +8,7 @@ from celery import Celery
 from fastapi.testclient import TestClient
 from starlette.types import Receive, Scope, Send
 
+from api.metrics import REGISTRY
 from api.middleware import RequestGuard
 from db.models import Submission
 from els.settings import Settings
@@ -192,3 +193,26 @@ def test_readyz_is_503_naming_an_unreachable_dependency(api_settings: Settings, 
     checks = answer.json()["checks"]
     assert checks["database"] == "ok"
     assert checks["redis"] != "ok" and checks["broker"] != "ok"
+
+
+def test_cors_is_off_by_default_and_answers_only_the_origins_it_names(
+    api_settings: Settings, celery_app: Celery
+) -> None:
+    preflight = {"Origin": "https://school.example", "Access-Control-Request-Method": "POST"}
+    with serving(api_settings, celery_app) as client:
+        assert "access-control-allow-origin" not in client.options("/v1/batches", headers=preflight).headers
+    allowed = api_settings.model_copy(update={"cors_origins": ("https://school.example",)})
+    with serving(allowed, celery_app) as client:
+        before = REGISTRY.get_sample_value(PREFLIGHTS, PREFLIGHT_LABELS) or 0.0
+        answer = client.options("/v1/batches", headers=preflight)
+        assert answer.status_code == 200
+        assert answer.headers["access-control-allow-origin"] == "https://school.example"
+        other = client.options("/v1/batches", headers={**preflight, "Origin": "https://evil.example"})
+        assert "access-control-allow-origin" not in other.headers
+        # The metrics middleware is outermost: preflights CORS answers by itself are counted too.
+        after = REGISTRY.get_sample_value(PREFLIGHTS, PREFLIGHT_LABELS) or 0.0
+        assert after == before + 1
+
+
+PREFLIGHTS = "els_http_requests_total"
+PREFLIGHT_LABELS = {"method": "OPTIONS", "route": "unmatched", "status": "200"}

@@ -17,10 +17,10 @@ import pytest
 import redis
 from playwright.sync_api import ConsoleMessage, expect, sync_playwright
 
+from cli.embedded_redis import free_port
 from db.migrate import upgrade
 from els.settings import Settings
 from tests.e2e.api.conftest import ALICE_TOKEN, BOB_TOKEN, digest, essay_text
-from tests.support.ports import free_port
 from tests.support.workers import ROOT, WorkerProcess, worker_environment
 
 CHROMIUM = Path("/usr/bin/chromium")

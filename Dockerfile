@@ -20,7 +20,8 @@ COPY . .
 RUN uv sync --locked --no-dev --no-editable
 
 FROM ${PYTHON_IMAGE}
-RUN useradd --system --uid 10001 els && mkdir -p /app/.els && chown els /app/.els
+# .els/blobs exists in the image, so a fresh named volume mounted there is the els user's too.
+RUN useradd --system --uid 10001 els && mkdir -p /app/.els/blobs && chown -R els /app/.els
 ENV PATH=/opt/els/bin:$PATH PYTHONUNBUFFERED=1
 WORKDIR /app
 USER els

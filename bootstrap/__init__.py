@@ -15,6 +15,7 @@ from redis.cluster import RedisCluster
 from coordinator import Coordinator
 from coordinator.quota import QuotaLedger
 from coordinator.ratelimit import RedisRateLimiter, parse_rule
+from db.blobs import open_blob_store
 from db.engine import create_db_engine
 from els.settings import Settings
 from services import limits
@@ -48,6 +49,7 @@ def build_runtime(settings: Settings, app: Celery | None = None) -> Runtime:
         settings=settings,
         coordinator=Coordinator.from_settings(settings, client),
         engine=engine,
+        blobs=open_blob_store(settings.blob_store, s3_endpoint_url=settings.s3_endpoint_url),
         dispatcher=CeleryDispatcher(celery, settings.queue),
         open_publisher=open_publisher,
         closers=(client.close, engine.dispose),

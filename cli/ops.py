@@ -12,9 +12,9 @@ from rich.console import Console
 
 from cli.context import runtime, settings
 from db.migrate import current, downgrade, history, upgrade
-from db.purge import purge_finished
 from els.configuration import masked, reference_markdown
 from els.events import export_schemas, write_schemas
+from services import retention
 from services.sweep import sweep
 
 db_cli = typer.Typer(
@@ -60,11 +60,12 @@ def purge(
     """Remove finished batches completed more than --older-than DAYS ago, with all their rows."""
     if older_than < 0:
         raise typer.BadParameter("--older-than takes a number of days, 0 or more")
-    report = purge_finished(runtime().engine, timedelta(days=older_than), dry_run=dry_run)
+    report = retention.purge(runtime(), timedelta(days=older_than), dry_run=dry_run)
     verb = "would remove" if dry_run else "removed"
     Console(stderr=True).print(
         f"{verb} {report.batches} batches, {report.essays} essays, {report.submissions} submissions, "
-        f"{report.failures} failures, {report.events} events, {report.contents} contents"
+        f"{report.failures} failures, {report.events} events, {report.contents} texts, "
+        f"{report.uploads} uploads"
     )
 
 

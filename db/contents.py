@@ -1,4 +1,4 @@
-"""Content-addressed bytes: uploads and extracted text, stored once per sha256."""
+"""Extracted texts, stored once per sha256 (uploads live in the blob store: db/blobs.py, db/uploads.py)."""
 
 from __future__ import annotations
 

@@ -25,14 +25,19 @@ def alembic_config(database_url: str) -> Config:
     return config
 
 
-def upgrade(database_url: str, revision: str = "head") -> None:
-    """Migrate the database at `database_url` up to `revision` (idempotent at the head)."""
+def upgrade(database_url: str, revision: str = "head", *, blob_store: str | None = None) -> None:
+    """Migrate the database at `database_url` up to `revision` (idempotent at the head).
+
+    `blob_store` is where a migration that moves uploads puts them (default: `ELS_BLOB_STORE`)."""
     engine = create_db_engine(database_url)
     try:
         check_encoding(engine)
     finally:
         engine.dispose()
-    command.upgrade(alembic_config(database_url), revision)
+    config = alembic_config(database_url)
+    if blob_store is not None:
+        config.attributes["blob_store"] = blob_store
+    command.upgrade(config, revision)
 
 
 class SchemaError(RuntimeError):
@@ -69,9 +74,12 @@ def history() -> list[str]:
     return [f"{script.revision}: {script.doc}" for script in scripts.walk_revisions()]
 
 
-def downgrade(database_url: str, revision: str) -> None:
+def downgrade(database_url: str, revision: str, *, blob_store: str | None = None) -> None:
     """Migrate the database at `database_url` down to `revision` ("base" empties it)."""
-    command.downgrade(alembic_config(database_url), revision)
+    config = alembic_config(database_url)
+    if blob_store is not None:
+        config.attributes["blob_store"] = blob_store
+    command.downgrade(config, revision)
 
 
 def current(database_url: str) -> str | None:

@@ -70,12 +70,23 @@ class Batch(Base):
 
 
 class Content(Base):
-    """Bytes addressed by their sha256: uploads and extracted UTF-8 text alike."""
+    """Extracted UTF-8 text, addressed by its sha256 (uploads themselves live in the blob store)."""
 
     __tablename__ = "contents"
 
     sha256: Mapped[str] = mapped_column(HASH, primary_key=True)
     data: Mapped[bytes] = mapped_column(LargeBinary)
+    size: Mapped[int] = mapped_column(Integer)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+
+
+class UploadBlob(Base):
+    """An uploaded file as SQL knows it: its sha256, its size, and the blob store key of its bytes."""
+
+    __tablename__ = "uploads"
+
+    sha256: Mapped[str] = mapped_column(HASH, primary_key=True)
+    blob_key: Mapped[str] = mapped_column(String(200))
     size: Mapped[int] = mapped_column(Integer)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime)
 
@@ -96,7 +107,7 @@ class Submission(Base):
     idempotency_key: Mapped[str | None] = mapped_column(ID)
     filename: Mapped[str] = mapped_column(String(512))
     media_type: Mapped[str] = mapped_column(String(128))
-    upload_sha256: Mapped[str] = mapped_column(HASH, ForeignKey("contents.sha256"))
+    upload_sha256: Mapped[str] = mapped_column(HASH, ForeignKey("uploads.sha256"))
     text_sha256: Mapped[str | None] = mapped_column(HASH, ForeignKey("contents.sha256"))
     content_hash: Mapped[str | None] = mapped_column(HASH)
     state: Mapped[str] = mapped_column(STATE)

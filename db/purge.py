@@ -5,11 +5,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import ColumnElement, Engine, Select, delete, func, select, union
+from sqlalchemy import ColumnElement, Engine, Select, delete, func, select
 from sqlalchemy.orm import Session
 
 from db.clock import stamp
-from db.models import Base, Batch, Content, Essay, Failure, OutboxEvent, RetiredBatch, Submission
+from db.models import Base, Batch, Content, Essay, Failure, OutboxEvent, RetiredBatch, Submission, UploadBlob
 from db.session import unit_of_work
 from db.writes import affected_rows, insert_ignore
 from essays.lifecycle import BatchState
@@ -28,6 +28,9 @@ class PurgeReport:
     events: int
     contents: int
     dry_run: bool
+    uploads: int = 0
+    # The blob keys of the purged uploads: the caller deletes them once this purge has committed.
+    blob_keys: tuple[str, ...] = ()
 
 
 def purge_finished(
@@ -39,8 +42,9 @@ def purge_finished(
 ) -> PurgeReport:
     """Remove DONE and CANCELLED batches finished more than `older_than` ago, their rows and published events.
 
-    Content is removed only when no remaining submission refers to it; unpublished and parked events
-    stay for the relay and for operators.
+    Texts and uploads are removed only when no remaining submission refers to them; unpublished and
+    parked events stay for the relay and for operators. The uploads' bytes are the caller's to delete
+    from the blob store, after the commit (`services/retention.py`): the report lists their keys.
     """
     if isinstance(target, Engine):
         with unit_of_work(target) as session:
@@ -53,6 +57,7 @@ def _purge(session: Session, cutoff: datetime, dry_run: bool) -> PurgeReport:
         Batch.state.in_((BatchState.DONE.value, BatchState.CANCELLED.value)), Batch.completed_at < cutoff
     )
     orphans = _orphaned_contents(session, batch_ids)
+    lost_uploads = _orphaned_uploads(session, batch_ids)
     # Children before parents: failures -> essays -> submissions -> batches, then unreferenced contents.
     steps: list[tuple[type[Base], ColumnElement[bool]]] = [
         (Failure, Failure.batch_id.in_(batch_ids)),
@@ -71,6 +76,9 @@ def _purge(session: Session, cutoff: datetime, dry_run: bool) -> PurgeReport:
     if not dry_run:
         for start in range(0, len(orphans), CHUNK):
             session.execute(delete(Content).where(Content.sha256.in_(orphans[start : start + CHUNK])))
+        hashes = [sha256 for sha256, _ in lost_uploads]
+        for start in range(0, len(hashes), CHUNK):
+            session.execute(delete(UploadBlob).where(UploadBlob.sha256.in_(hashes[start : start + CHUNK])))
     failures, essays, submissions, events = counts
     return PurgeReport(
         batches=batches,
@@ -80,28 +88,33 @@ def _purge(session: Session, cutoff: datetime, dry_run: bool) -> PurgeReport:
         events=events,
         contents=contents,
         dry_run=dry_run,
+        uploads=len(lost_uploads),
+        blob_keys=() if dry_run else tuple(key for _, key in lost_uploads),
     )
 
 
 def _orphaned_contents(session: Session, batch_ids: Select[str]) -> list[str]:
-    purged = union(
-        select(Submission.upload_sha256).where(Submission.batch_id.in_(batch_ids)),
-        select(Submission.text_sha256).where(
-            Submission.batch_id.in_(batch_ids), Submission.text_sha256.is_not(None)
-        ),
-    ).subquery()
-    kept_uploads = select(Submission.upload_sha256).where(Submission.batch_id.not_in(batch_ids))
-    kept_texts = select(Submission.text_sha256).where(
+    purged = select(Submission.text_sha256).where(
+        Submission.batch_id.in_(batch_ids), Submission.text_sha256.is_not(None)
+    )
+    kept = select(Submission.text_sha256).where(
         Submission.batch_id.not_in(batch_ids), Submission.text_sha256.is_not(None)
     )
     rows = session.scalars(
-        select(Content.sha256).where(
-            Content.sha256.in_(select(purged.c[0])),
-            Content.sha256.not_in(kept_uploads),
-            Content.sha256.not_in(kept_texts),
-        )
+        select(Content.sha256).where(Content.sha256.in_(purged), Content.sha256.not_in(kept))
     )
     return list(rows)
+
+
+def _orphaned_uploads(session: Session, batch_ids: Select[str]) -> list[tuple[str, str]]:
+    purged = select(Submission.upload_sha256).where(Submission.batch_id.in_(batch_ids))
+    kept = select(Submission.upload_sha256).where(Submission.batch_id.not_in(batch_ids))
+    rows = session.execute(
+        select(UploadBlob.sha256, UploadBlob.blob_key).where(
+            UploadBlob.sha256.in_(purged), UploadBlob.sha256.not_in(kept)
+        )
+    )
+    return [(sha256, key) for sha256, key in rows]
 
 
 def _remove(session: Session, model: type[Base], where: ColumnElement[bool], dry_run: bool) -> int:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -10,8 +9,9 @@ from sqlalchemy import ColumnElement, func, or_, select
 from sqlalchemy.orm import Session
 
 from db.clock import stamp
-from db.contents import load_content, store_content
-from db.models import Batch, Content, Submission
+from db.contents import store_content
+from db.models import Batch, Submission, UploadBlob
+from db.uploads import StoredUpload, record_upload, upload_key
 from db.writes import insert_ignore
 from els.errors import ConflictError, IdempotencyKeyReusedError, InvalidTransitionError, NotFoundError
 from els.jsontypes import JsonObject
@@ -20,38 +20,40 @@ from essays.lifecycle import SubmissionState, advance_submission
 
 @dataclass(frozen=True)
 class NewSubmission:
-    """An upload as the API received it."""
+    """An upload as the API received it, its bytes already in the blob store."""
 
     submission_id: str
     batch_id: str
     idempotency_key: str | None
     filename: str
     media_type: str
-    data: bytes
+    upload: StoredUpload
     correlation_id: str
     received_at: datetime
 
 
 @dataclass(frozen=True)
 class StoredSubmission:
-    """Which submission holds the upload, as stored, and whether this call created it (False: a replay)."""
+    """Which submission holds the upload, as stored, whether this call created it (False: a replay), and
+    the blob key its upload's bytes are recorded under."""
 
     submission_id: str
     filename: str
     state: SubmissionState
     created: bool
+    blob_key: str
 
 
 @dataclass(frozen=True)
 class SubmissionRecord:
-    """A stored submission with its upload's bytes."""
+    """A stored submission, and where its upload's bytes are."""
 
     submission_id: str
     batch_id: str
     idempotency_key: str | None
     filename: str
     media_type: str
-    data: bytes
+    upload_blob_key: str
     upload_sha256: str
     text_sha256: str | None
     content_hash: str | None
@@ -66,7 +68,8 @@ class SubmissionRecord:
 
 
 def store_submission(session: Session, new: NewSubmission) -> StoredSubmission:
-    """Store the upload's bytes and a RECEIVED submission; a repeated id or idempotency key replays.
+    """Record the upload (its bytes are in the blob store) and a RECEIVED submission; a repeated id or
+    idempotency key replays.
 
     A replay answers what is stored (its filename and id); an idempotency key stored with other bytes
     raises IdempotencyKeyReusedError.
@@ -76,14 +79,14 @@ def store_submission(session: Session, new: NewSubmission) -> StoredSubmission:
         return existing
     if session.get(Batch, new.batch_id) is None:
         raise NotFoundError(f"batch {new.batch_id} is not stored", details={"batch_id": new.batch_id})
-    upload_sha256 = store_content(session, new.data, new.received_at)
+    blob_key = record_upload(session, new.upload, new.received_at)
     row = {
         "submission_id": new.submission_id,
         "batch_id": new.batch_id,
         "idempotency_key": new.idempotency_key,
         "filename": new.filename,
         "media_type": new.media_type,
-        "upload_sha256": upload_sha256,
+        "upload_sha256": new.upload.sha256,
         "state": SubmissionState.RECEIVED.value,
         "correlation_id": new.correlation_id,
         "attempts": 0,
@@ -91,7 +94,7 @@ def store_submission(session: Session, new: NewSubmission) -> StoredSubmission:
         "updated_at": new.received_at,
     }
     if insert_ignore(session, Submission, [row]):
-        return StoredSubmission(new.submission_id, new.filename, SubmissionState.RECEIVED, created=True)
+        return StoredSubmission(new.submission_id, new.filename, SubmissionState.RECEIVED, True, blob_key)
     # A concurrent upload with the same key (or id) committed first: it is the one.
     winner = _find(session, new)
     if winner is None:
@@ -100,7 +103,7 @@ def store_submission(session: Session, new: NewSubmission) -> StoredSubmission:
 
 
 def find_by_idempotency_key(
-    session: Session, batch_id: str, idempotency_key: str, data: bytes
+    session: Session, batch_id: str, idempotency_key: str, upload_sha256: str
 ) -> StoredSubmission | None:
     """The submission stored under the key, if any; IdempotencyKeyReusedError when it holds other bytes."""
     row = session.scalar(
@@ -110,24 +113,24 @@ def find_by_idempotency_key(
     )
     if row is None:
         return None
-    return _replayed(row, _sha256(data))
+    return _replayed(session, row, upload_sha256)
 
 
 def load_submission(session: Session, submission_id: str) -> SubmissionRecord | None:
-    """The submission with its upload's bytes, or None."""
+    """The submission and the blob key of its upload, or None."""
     row = session.get(Submission, submission_id)
     if row is None:
         return None
-    data = load_content(session, row.upload_sha256)
-    if data is None:
-        raise NotFoundError(f"the upload of submission {submission_id} is not stored")
+    blob_key = upload_key(session, row.upload_sha256)
+    if blob_key is None:
+        raise NotFoundError(f"the upload of submission {submission_id} is not recorded")
     return SubmissionRecord(
         submission_id=row.submission_id,
         batch_id=row.batch_id,
         idempotency_key=row.idempotency_key,
         filename=row.filename,
         media_type=row.media_type,
-        data=data,
+        upload_blob_key=blob_key,
         upload_sha256=row.upload_sha256,
         text_sha256=row.text_sha256,
         content_hash=row.content_hash,
@@ -209,7 +212,7 @@ def get_submission(session: Session, submission_id: str) -> Submission:
 
 def _find(session: Session, new: NewSubmission) -> StoredSubmission | None:
     if new.idempotency_key is not None:
-        by_key = find_by_idempotency_key(session, new.batch_id, new.idempotency_key, new.data)
+        by_key = find_by_idempotency_key(session, new.batch_id, new.idempotency_key, new.upload.sha256)
         if by_key is not None:
             return by_key
     by_id = session.get(Submission, new.submission_id, populate_existing=True)
@@ -220,26 +223,24 @@ def _find(session: Session, new: NewSubmission) -> StoredSubmission | None:
             f"submission {new.submission_id} belongs to another batch",
             details={"submission_id": new.submission_id},
         )
-    if by_id.upload_sha256 != _sha256(new.data):
+    if by_id.upload_sha256 != new.upload.sha256:
         raise ConflictError(
             f"submission {new.submission_id} is stored with a different upload",
             details={"submission_id": new.submission_id},
         )
-    return _replayed(by_id, by_id.upload_sha256)
+    return _replayed(session, by_id, by_id.upload_sha256)
 
 
-def _sha256(data: bytes) -> str:
-    # The address `store_content` keeps the bytes under.
-    return hashlib.sha256(data).hexdigest()
-
-
-def _replayed(row: Submission, upload_sha256: str) -> StoredSubmission:
+def _replayed(session: Session, row: Submission, upload_sha256: str) -> StoredSubmission:
     if row.upload_sha256 != upload_sha256:
         raise IdempotencyKeyReusedError(
             f"this key was used for a different upload ({row.filename}): send the same file or a new key",
             details={"batch_id": row.batch_id, "idempotency_key": row.idempotency_key},
         )
-    return StoredSubmission(row.submission_id, row.filename, SubmissionState(row.state), created=False)
+    blob_key = upload_key(session, row.upload_sha256)
+    if blob_key is None:
+        raise NotFoundError(f"the upload of submission {row.submission_id} is not recorded")
+    return StoredSubmission(row.submission_id, row.filename, SubmissionState(row.state), False, blob_key)
 
 
 def list_unsettled_submissions(session: Session, batch_id: str) -> list[str]:
@@ -326,8 +327,8 @@ def list_batch_submissions(
 ) -> list[SubmissionSummary]:
     """The batch's submissions in arrival order (then id), a page of them when `limit` is given."""
     query = (
-        select(Submission, Content.size)
-        .join(Content, Content.sha256 == Submission.upload_sha256)
+        select(Submission, UploadBlob.size)
+        .join(UploadBlob, UploadBlob.sha256 == Submission.upload_sha256)
         .where(Submission.batch_id == batch_id)
         .order_by(Submission.created_at, Submission.submission_id)
         .offset(offset)
@@ -347,8 +348,8 @@ def count_batch_submissions(session: Session, batch_id: str) -> int:
 def load_submission_summary(session: Session, submission_id: str) -> SubmissionSummary | None:
     """One submission without its bytes, or None."""
     found = session.execute(
-        select(Submission, Content.size)
-        .join(Content, Content.sha256 == Submission.upload_sha256)
+        select(Submission, UploadBlob.size)
+        .join(UploadBlob, UploadBlob.sha256 == Submission.upload_sha256)
         .where(Submission.submission_id == submission_id)
     ).first()
     if found is None:

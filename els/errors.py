@@ -157,6 +157,10 @@ class NotReadyError(ElsError):
     code = "NOT_READY"
 
 
+class BlobStoreUnavailableError(NotReadyError):
+    """The blob store did not take or give an upload's bytes; transient for tasks, 503 for the API."""
+
+
 class UnexpectedReplyError(ElsError):
     """A server answered in a shape ELS does not understand; never guessed around."""
 

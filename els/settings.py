@@ -62,6 +62,13 @@ class Settings(BaseSettings):
 
     # SQL: what must outlive Redis.
     database_url: str = Field("sqlite:///.els/els.db", description="SQLAlchemy URL of the database.")
+    blob_store: str = Field(
+        ".els/blobs",
+        description="Where uploaded files are kept: a directory every process shares, or s3://bucket/prefix.",
+    )
+    s3_endpoint_url: str = Field(
+        "", description="Endpoint of an S3-compatible server for an s3:// blob store (empty: AWS)."
+    )
 
     # Batches.
     default_deadline_seconds: int = Field(

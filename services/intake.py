@@ -23,8 +23,10 @@ from sqlalchemy import Engine
 
 from coordinator import BatchState, ReceiveResult, now_ms
 from db.batches import load_batch
+from db.blobs import new_upload_key
 from db.session import unit_of_work
 from db.submissions import NewSubmission, StoredSubmission, find_by_idempotency_key, store_submission
+from db.uploads import StoredUpload, UploadGoneError, upload_key
 from els.errors import (
     BatchNotOpenError,
     EssayRejectedError,
@@ -66,6 +68,19 @@ class Upload:
     filename: str
     declared_type: str
     data: bytes
+
+
+@dataclass(frozen=True)
+class _Draft:
+    """A new upload of this request, checked and named, not stored yet."""
+
+    submission_id: str
+    upload: Upload
+    sha256: str
+    media_type: str
+    idempotency_key: str | None
+    correlation_id: str
+    received_at: datetime
 
 
 @dataclass(frozen=True)
@@ -181,22 +196,27 @@ def submit_essays(
     files = [replace(upload, filename=clean_filename(upload.filename)) for upload in uploads]
     media_types = [check_upload(runtime.settings, upload) for upload in files]
     keys = [file_idempotency_key(idempotency_key, index) for index in range(len(files))]
-    replays = _stored_replays(runtime.engine, batch_id, keys, files)
+    hashes = [hashlib.sha256(upload.data).hexdigest() for upload in files]
+    replays = _stored_replays(runtime.engine, batch_id, keys, hashes)
     new_uploads = {
-        index: _new_submission(batch_id, upload, media_type, key, correlation_id)
-        for index, (upload, media_type, key) in enumerate(zip(files, media_types, keys, strict=True))
+        index: _Draft(
+            _submission_id(batch_id, key), upload, sha256, media_type, key, correlation_id, datetime.now(UTC)
+        )
+        for index, (upload, sha256, media_type, key) in enumerate(
+            zip(files, hashes, media_types, keys, strict=True)
+        )
         if index not in replays
     }
     if new_uploads:
         check_open_batch(runtime, owner, batch_id)
-        size = sum(len(new.data) for new in new_uploads.values())
+        size = sum(len(draft.upload.data) for draft in new_uploads.values())
         quotas.reserve_uploads(runtime, owner, len(new_uploads), size)
-        _receive(runtime, batch_id, [new.submission_id for new in new_uploads.values()])
+        _receive(runtime, batch_id, [draft.submission_id for draft in new_uploads.values()])
     accepted: list[AcceptedSubmission] = []
     for index in range(len(files)):
         stored = replays.get(index)
         if stored is None:
-            stored = _store_upload(runtime.engine, new_uploads[index])
+            stored = _store_upload(runtime, batch_id, new_uploads[index])
         if stored.created or stored.state is SubmissionState.RECEIVED:
             runtime.dispatcher.process(batch_id, stored.submission_id, correlation_id)
         accepted.append(AcceptedSubmission(stored.submission_id, stored.filename, stored.created))
@@ -215,31 +235,16 @@ def _receive(runtime: Runtime, batch_id: str, submission_ids: Sequence[str]) -> 
 
 
 def _stored_replays(
-    engine: Engine, batch_id: str, keys: Sequence[str | None], files: Sequence[Upload]
+    engine: Engine, batch_id: str, keys: Sequence[str | None], hashes: Sequence[str]
 ) -> dict[int, StoredSubmission]:
     # IdempotencyKeyReusedError for a key stored with other bytes, before anything of this request is stored.
     replays: dict[int, StoredSubmission] = {}
     with unit_of_work(engine, read_only=True) as session:
-        for index, (key, upload) in enumerate(zip(keys, files, strict=True)):
-            stored = None if key is None else find_by_idempotency_key(session, batch_id, key, upload.data)
+        for index, (key, sha256) in enumerate(zip(keys, hashes, strict=True)):
+            stored = None if key is None else find_by_idempotency_key(session, batch_id, key, sha256)
             if stored is not None:
                 replays[index] = stored
     return replays
-
-
-def _new_submission(
-    batch_id: str, upload: Upload, media_type: str, key: str | None, correlation_id: str
-) -> NewSubmission:
-    return NewSubmission(
-        submission_id=_submission_id(batch_id, key),
-        batch_id=batch_id,
-        idempotency_key=key,
-        filename=upload.filename,
-        media_type=media_type,
-        data=upload.data,
-        correlation_id=correlation_id,
-        received_at=datetime.now(UTC),
-    )
 
 
 def _submission_id(batch_id: str, key: str | None) -> str:
@@ -251,6 +256,36 @@ def _submission_id(batch_id: str, key: str | None) -> str:
     return f"s-{digest[:32]}"
 
 
-def _store_upload(engine: Engine, new: NewSubmission) -> StoredSubmission:
-    with unit_of_work(engine) as session:
-        return store_submission(session, new)
+def _store_upload(runtime: Runtime, batch_id: str, draft: _Draft) -> StoredSubmission:
+    """Bytes first, then the rows that name them: a crash between leaves at worst an unnamed blob.
+
+    Bytes already recorded are not written again. Each write takes a new blob key, so a purge deleting
+    an old copy never deletes the one a later upload of the same bytes wrote.
+    """
+    with unit_of_work(runtime.engine, read_only=True) as session:
+        known = upload_key(session, draft.sha256)
+    try:
+        return _record_upload(runtime, batch_id, draft, known)
+    except UploadGoneError:
+        return _record_upload(runtime, batch_id, draft, None)  # purged meanwhile: write them again
+
+
+def _record_upload(runtime: Runtime, batch_id: str, draft: _Draft, known: str | None) -> StoredSubmission:
+    blob_key = known or new_upload_key(draft.sha256)
+    if known is None:
+        runtime.blobs.put(blob_key, draft.upload.data)
+    new = NewSubmission(
+        submission_id=draft.submission_id,
+        batch_id=batch_id,
+        idempotency_key=draft.idempotency_key,
+        filename=draft.upload.filename,
+        media_type=draft.media_type,
+        upload=StoredUpload(draft.sha256, len(draft.upload.data), blob_key, written=known is None),
+        correlation_id=draft.correlation_id,
+        received_at=draft.received_at,
+    )
+    with unit_of_work(runtime.engine) as session:
+        stored = store_submission(session, new)
+    if known is None and stored.blob_key != blob_key:
+        runtime.blobs.delete([blob_key])  # the same bytes were recorded meanwhile under another key
+    return stored

@@ -1,6 +1,7 @@
 """The ports services reach the outside world through, as protocols: no Celery, kombu or HTTP here.
 
-`bootstrap` wires the real adapters (a Celery dispatcher, a kombu publisher); tests may pass small fakes.
+`bootstrap` wires the real adapters (a Celery dispatcher, a kombu publisher, a blob store); tests may pass
+small fakes. `BlobStore` is defined beside its adapters (`db/blobs.py`) and named here with the others.
 """
 
 from __future__ import annotations
@@ -8,6 +9,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Protocol
+
+from db.blobs import BlobStore
+
+__all__ = ["BlobStore", "Dispatcher", "OutgoingEvent", "Publisher", "RateLimiter"]
 
 
 class Dispatcher(Protocol):

@@ -11,7 +11,7 @@ from db.submissions import (
     record_processed,
     start_processing_attempt,
 )
-from els.errors import EssayRejectedError, FailureCode, NotFoundError
+from els.errors import BlobStoreUnavailableError, EssayRejectedError, FailureCode, NotFoundError
 from els.logs import log_context
 from els.settings import Settings
 from essays.lifecycle import SubmissionState
@@ -58,6 +58,13 @@ def process_submission(
             # Settled already, or processed and not yet claimed (a retry, a redelivery): hand the recorded
             # facts on again; settling is idempotent.
             return settled_outcome(submission, correlation_id)
+        # Read before the attempt is counted (and before this unit writes): a blob store that does not
+        # answer is retried as an outage, not counted against the upload.
+        data = runtime.blobs.get(submission.upload_blob_key)
+        if data is None:
+            raise BlobStoreUnavailableError(
+                f"the blob store has no {submission.upload_blob_key}, the upload of {submission_id}"
+            )
         attempt = start_processing_attempt(session, submission_id)
     if attempt > runtime.settings.max_processing_attempts:
         # Every earlier start ended without a result: the upload kills the process that reads it.
@@ -73,7 +80,7 @@ def process_submission(
     try:
         # PDFs are read in a child process killed at ELS_PDF_MAX_SECONDS (services/pdf_sandbox.py).
         processed = process_upload(
-            submission.data, submission.filename, limits_from(runtime.settings), sandboxed_pdf_text
+            data, submission.filename, limits_from(runtime.settings), sandboxed_pdf_text
         )
     except EssayRejectedError as rejection:
         log.info("submission rejected: %s", rejection)

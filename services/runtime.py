@@ -11,16 +11,18 @@ from sqlalchemy import Engine
 from coordinator import Coordinator
 from coordinator.quota import QuotaLedger
 from els.settings import Settings
-from services.ports import Dispatcher, Publisher, RateLimiter
+from services.ports import BlobStore, Dispatcher, Publisher, RateLimiter
 
 
 @dataclass(frozen=True)
 class Runtime:
-    """Settings, the coordinator, the database, the dispatcher, an event publisher factory, the guards."""
+    """Settings, the coordinator, the database, the blob store of uploads, the dispatcher, an event
+    publisher factory, the guards."""
 
     settings: Settings
     coordinator: Coordinator
     engine: Engine
+    blobs: BlobStore
     dispatcher: Dispatcher
     open_publisher: Callable[[], AbstractContextManager[Publisher]]
     closers: tuple[Callable[[], None], ...] = field(default=())

@@ -10,7 +10,7 @@ from celery import Task, current_task, shared_task
 from kombu.exceptions import OperationalError as BrokerError
 from sqlalchemy.exc import OperationalError as DatabaseError
 
-from els.errors import RetryLaterError
+from els.errors import BlobStoreUnavailableError, RetryLaterError
 
 TRANSIENT: tuple[type[Exception], ...] = (
     redis.ConnectionError,
@@ -18,6 +18,7 @@ TRANSIENT: tuple[type[Exception], ...] = (
     DatabaseError,
     BrokerError,
     RetryLaterError,
+    BlobStoreUnavailableError,
 )
 
 # Backoff stays far below the broker's visibility timeout, so a retry is never also redelivered.

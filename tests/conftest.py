@@ -8,6 +8,8 @@ does not answer fails the test instead of skipping it.
 from __future__ import annotations
 
 import os
+import shutil
+import tempfile
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -30,6 +32,17 @@ from tasks.app import create_app
 REDIS_URL = os.environ.get("ELS_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
 RABBITMQ_URL = os.environ.get("ELS_TEST_RABBITMQ_URL", "amqp://guest:guest@127.0.0.1:5672//")
 POSTGRES_URL = os.environ.get("ELS_TEST_DATABASE_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
+
+# Uploads of the whole run (and of every worker process it starts) go to one directory of its own,
+# not to the checkout's .els/blobs; a test that needs its own store says so.
+BLOB_STORE = Path(tempfile.mkdtemp(prefix="els-test-blobs-"))
+os.environ.setdefault("ELS_BLOB_STORE", str(BLOB_STORE))
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _remove_the_runs_blobs() -> Iterator[None]:
+    yield
+    shutil.rmtree(BLOB_STORE, ignore_errors=True)
 
 
 def service_missing(reason: str) -> None:

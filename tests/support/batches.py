@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import hashlib
 import time
 import uuid
 from datetime import UTC, datetime
 
 from coordinator import BatchState, BatchStatus
+from db.blobs import new_upload_key
 from db.session import unit_of_work
 from db.submissions import NewSubmission, store_submission
+from db.uploads import StoredUpload
 from services.intake import BatchRequest
 from services.intake import register_batch as register
 from services.runtime import Runtime
@@ -33,6 +36,9 @@ def submit(runtime: Runtime, batch_id: str, filename: str, data: bytes, *, enque
     This skips intake's up-front checks on purpose, so pipeline tests can hand the worker anything.
     """
     submission_id = f"s-{uuid.uuid4().hex[:16]}"
+    sha256 = hashlib.sha256(data).hexdigest()
+    blob_key = new_upload_key(sha256)
+    runtime.blobs.put(blob_key, data)
     with unit_of_work(runtime.engine) as session:
         store_submission(
             session,
@@ -42,7 +48,7 @@ def submit(runtime: Runtime, batch_id: str, filename: str, data: bytes, *, enque
                 idempotency_key=None,
                 filename=filename,
                 media_type="application/octet-stream",
-                data=data,
+                upload=StoredUpload(sha256, len(data), blob_key),
                 correlation_id=f"corr-{batch_id}",
                 received_at=datetime.now(UTC),
             ),

@@ -9,9 +9,11 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import Engine, func, select
 
 from db.batches import BatchRecord, record_registration, record_registration_confirmed
+from db.blobs import new_upload_key
 from db.models import Base
 from db.session import unit_of_work
 from db.submissions import NewSubmission, mark_processing, record_processed, store_submission
+from db.uploads import StoredUpload
 
 T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 
@@ -37,6 +39,12 @@ def batch_record(slots: int = 3, *, batch_id: str | None = None, at: datetime = 
     )
 
 
+def recorded_upload(data: bytes) -> StoredUpload:
+    """What intake records for `data` once it wrote it to a blob store (these tests keep no bytes)."""
+    sha256 = hashlib.sha256(data).hexdigest()
+    return StoredUpload(sha256, len(data), new_upload_key(sha256))
+
+
 def new_submission(
     batch_id: str, data: bytes, *, key: str | None = None, at: datetime = T0, filename: str = "essay.txt"
 ) -> NewSubmission:
@@ -47,7 +55,7 @@ def new_submission(
         idempotency_key=key,
         filename=filename,
         media_type="text/plain",
-        data=data,
+        upload=recorded_upload(data),
         correlation_id=unique("corr"),
         received_at=at,
     )

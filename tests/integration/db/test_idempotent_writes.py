@@ -18,7 +18,7 @@ from db.batches import (
 )
 from db.claims import record_duplicate, record_excess, record_failure, record_slot_assigned
 from db.essays import list_batch_essays, load_essay_text, record_analysis, start_analysis
-from db.models import Content, Essay, Failure, OutboxEvent, Submission
+from db.models import Essay, Failure, OutboxEvent, Submission, UploadBlob
 from db.outbox import list_events
 from db.session import unit_of_work
 from db.submissions import load_submission, mark_processing, record_processed, store_submission
@@ -81,21 +81,22 @@ def test_upload_replayed_by_id_or_idempotency_key_is_stored_once(migrated_engine
     assert (by_id.submission_id, by_id.created) == (upload.submission_id, False)
     assert (by_key.submission_id, by_key.created) == (upload.submission_id, False)
     assert count(migrated_engine, Submission) == 1
-    assert count(migrated_engine, Content) == 1
+    assert count(migrated_engine, UploadBlob) == 1
     with unit_of_work(migrated_engine) as session:
         stored = load_submission(session, upload.submission_id)
     assert stored is not None
-    assert (stored.data, stored.state) == (b"same bytes", SubmissionState.RECEIVED)
+    assert (stored.upload_blob_key, stored.state) == (upload.upload.blob_key, SubmissionState.RECEIVED)
+    assert by_key.blob_key == upload.upload.blob_key  # the retry's own blob is not the one kept
 
 
-def test_identical_uploads_share_one_content_row(migrated_engine: Engine) -> None:
+def test_identical_uploads_share_one_upload_row(migrated_engine: Engine) -> None:
     batch = batch_record()
     register(migrated_engine, batch)
     with unit_of_work(migrated_engine) as session:
         store_submission(session, new_submission(batch.batch_id, b"identical"))
         store_submission(session, new_submission(batch.batch_id, b"identical"))
     assert count(migrated_engine, Submission) == 2
-    assert count(migrated_engine, Content) == 1
+    assert count(migrated_engine, UploadBlob) == 1
 
 
 def test_processing_steps_replayed_write_once(migrated_engine: Engine) -> None:

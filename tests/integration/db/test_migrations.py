@@ -2,22 +2,27 @@
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
-from sqlalchemy import Column, Engine, Integer, MetaData, inspect
+from sqlalchemy import JSON, Column, Engine, Integer, LargeBinary, MetaData, column, inspect, table, text
 
+from db.blobs import LocalBlobStore
+from db.columns import UtcDateTime
 from db.engine import create_db_engine
 from db.migrate import current, downgrade, head, upgrade
 from db.models import Base
+from tests.integration.db.builders import T0
 from tests.integration.db.conftest import fresh_postgres_database
 
 TABLES = {
     "batches",
     "contents",
+    "uploads",
     "submissions",
     "essays",
     "failures",
@@ -82,8 +87,116 @@ def test_models_and_migrations_do_not_drift(migrated_engine: Engine) -> None:
 def test_drift_check_sees_a_column_the_migrations_lack(migrated_engine: Engine) -> None:
     # The check above must be able to fail: a model column no migration adds is reported.
     metadata = MetaData(naming_convention=Base.metadata.naming_convention)
-    for table in Base.metadata.sorted_tables:
-        table.to_metadata(metadata)
+    for model_table in Base.metadata.sorted_tables:
+        model_table.to_metadata(metadata)
     metadata.tables["essays"].append_column(Column("grade", Integer, nullable=True))
     changes = drift(migrated_engine, metadata)
     assert [change[0] for change in changes if isinstance(change, tuple)] == ["add_column"]
+
+
+BATCHES = table(
+    "batches",
+    *(
+        column(name)
+        for name in ("batch_id", "owner", "expected_count", "language", "correlation_id", "state")
+    ),
+    column("essay_ids", JSON()),
+    column("metadata", JSON()),
+    column("deadline_at", UtcDateTime()),
+    column("registered_at", UtcDateTime()),
+)
+CONTENTS = table(
+    "contents",
+    column("sha256"),
+    column("data", LargeBinary()),
+    column("size"),
+    column("created_at", UtcDateTime()),
+)
+SUBMISSIONS = table(
+    "submissions",
+    *(
+        column(name)
+        for name in (
+            "submission_id",
+            "batch_id",
+            "filename",
+            "media_type",
+            "upload_sha256",
+            "text_sha256",
+            "state",
+            "correlation_id",
+        )
+    ),
+    column("created_at", UtcDateTime()),
+    column("updated_at", UtcDateTime()),
+)
+
+
+def test_0007_moves_every_upload_out_of_sql_into_the_blob_store_and_back(
+    empty_database_url: str, tmp_path: Path
+) -> None:
+    store = tmp_path / "blobs"
+    upgrade(empty_database_url, "0006")
+    upload, text_too = b"%PDF-1.4 a student's file", b"An essay that is its own text."
+    sha = {data: hashlib.sha256(data).hexdigest() for data in (upload, text_too)}
+    engine = create_db_engine(empty_database_url)
+    try:
+        with engine.begin() as connection:
+            connection.execute(
+                BATCHES.insert(),
+                [
+                    {
+                        "batch_id": "b1",
+                        "owner": "alice",
+                        "expected_count": 2,
+                        "essay_ids": ["e1", "e2"],
+                        "language": "en",
+                        "deadline_at": T0,
+                        "correlation_id": "c",
+                        "metadata": {},
+                        "state": "open",
+                        "registered_at": T0,
+                    }
+                ],
+            )
+            connection.execute(
+                CONTENTS.insert(),
+                [{"sha256": sha[data], "data": data, "size": len(data), "created_at": T0} for data in sha],
+            )
+            # One upload whose text is stored apart, one txt upload that is its own text.
+            connection.execute(
+                SUBMISSIONS.insert(),
+                [
+                    {
+                        "submission_id": f"s{n}",
+                        "batch_id": "b1",
+                        "filename": "f",
+                        "media_type": "text/plain",
+                        "upload_sha256": sha[data],
+                        "text_sha256": text_sha,
+                        "state": "received",
+                        "correlation_id": "c",
+                        "created_at": T0,
+                        "updated_at": T0,
+                    }
+                    for n, (data, text_sha) in enumerate(((upload, None), (text_too, sha[text_too])))
+                ],
+            )
+        upgrade(empty_database_url, "0007", blob_store=str(store))
+        with engine.connect() as connection:
+            rows: dict[str, str] = {
+                str(sha256): str(key)
+                for sha256, key in connection.execute(text("SELECT sha256, blob_key FROM uploads"))
+            }
+            texts = set(connection.scalars(text("SELECT sha256 FROM contents")))
+        assert set(rows) == set(sha.values())
+        blobs = LocalBlobStore(store)
+        assert {blobs.get(rows[sha[data]]) for data in (upload, text_too)} == {upload, text_too}
+        assert texts == {sha[text_too]}  # the text stays; the upload's bytes left SQL
+
+        downgrade(empty_database_url, "0006", blob_store=str(store))
+        with engine.connect() as connection:
+            back = {bytes(data) for _, data in connection.execute(text("SELECT sha256, data FROM contents"))}
+        assert back == {upload, text_too}
+    finally:
+        engine.dispose()

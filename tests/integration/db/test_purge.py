@@ -11,7 +11,7 @@ from sqlalchemy import Engine
 from db.batches import BatchRecord, load_batch, record_batch_closed, write_report
 from db.claims import record_slot_assigned
 from db.essays import list_batch_essays, load_essay_text, record_analysis, start_analysis
-from db.models import Content, Essay, Failure, OutboxEvent, Submission
+from db.models import Content, Essay, Failure, OutboxEvent, Submission, UploadBlob
 from db.outbox import list_events
 from db.purge import PurgeReport, purge_finished
 from db.session import unit_of_work
@@ -57,12 +57,13 @@ def test_purge_removes_only_old_finished_batches_and_what_only_they_used(migrate
     assert snapshot(migrated_engine) == before
     real = purge_finished(migrated_engine, timedelta(days=30), now=now)
 
-    # The old batch: 1 batch, 1 essay, 1 submission, its 4 published events, and its upload bytes;
-    # the text it shares with the recent batch stays.
+    # The old batch: 1 batch, 1 essay, 1 submission, its 4 published events, and its upload (whose
+    # blob key the report hands to the caller); the text it shares with the recent batch stays.
     expected = PurgeReport(
-        batches=1, essays=1, submissions=1, failures=0, events=4, contents=1, dry_run=False
+        batches=1, essays=1, submissions=1, failures=0, events=4, contents=0, dry_run=False, uploads=1
     )
-    assert real == expected
+    assert len(real.blob_keys) == 1 and real.blob_keys[0].startswith("uploads/")
+    assert replace(real, blob_keys=()) == expected
     assert dry == replace(expected, dry_run=True)
     with unit_of_work(migrated_engine) as session:
         assert load_batch(session, old.batch_id) is None
@@ -97,7 +98,7 @@ def test_purge_inside_a_callers_session_commits_with_it(migrated_engine: Engine)
     with unit_of_work(migrated_engine) as session:
         report = purge_finished(session, timedelta(days=1), now=T0 + timedelta(days=2))
     assert report.batches == 1
-    assert count(migrated_engine, Content) == 0  # its upload and its text both went
+    assert count(migrated_engine, Content) == count(migrated_engine, UploadBlob) == 0  # text and upload went
 
 
 def test_a_purged_batch_id_is_never_registered_again(migrated_engine: Engine) -> None:

@@ -29,7 +29,7 @@ import bootstrap
 from cli.embedded_redis import private_redis
 from cli.report import print_document
 from cli.samples import SAMPLES_DIR, SampleKind, list_samples
-from coordinator import BatchState, BatchStatus
+from coordinator import BatchProgress, BatchState
 from db.migrate import upgrade
 from els.errors import ElsError, PayloadTooLargeError, UnsupportedMediaTypeError
 from els.jsontypes import JsonObject
@@ -156,7 +156,7 @@ def accepted_uploads(settings: Settings, files: list[Path], console: Console) ->
 
 def follow_until_done(
     runtime: Runtime, batch_id: str, console: Console, timeout: float, handed_in: int | None = None
-) -> BatchStatus:
+) -> BatchProgress:
     """Show slots filling until the batch is DONE; the sweep runs meanwhile, as beat would.
 
     With `handed_in`, a batch still open once that many uploads are settled is closed: nothing more is
@@ -169,7 +169,7 @@ def follow_until_done(
         task = progress.add_task("slots accounted for", total=None)
         next_sweep = time.monotonic()
         while True:
-            status = runtime.coordinator.status(batch_id)
+            status = runtime.coordinator.progress(batch_id)
             if status is None:
                 raise ElsError(f"batch {batch_id} vanished from Redis")
             progress.update(

@@ -11,6 +11,7 @@ from coordinator.coordinator import Coordinator, generated_essay_ids
 from coordinator.fingerprint import registration_fingerprint
 from coordinator.model import (
     BatchPage,
+    BatchProgress,
     BatchStatus,
     BatchSummary,
     EndResult,
@@ -28,6 +29,7 @@ from essays.lifecycle import BatchState, Outcome
 __all__ = [
     "BatchConflictError",
     "BatchPage",
+    "BatchProgress",
     "BatchState",
     "BatchStatus",
     "BatchSummary",

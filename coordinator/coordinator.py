@@ -30,6 +30,7 @@ from coordinator.lua import ScriptName, script_source
 from coordinator.model import (
     BatchGate,
     BatchPage,
+    BatchProgress,
     BatchStatus,
     BatchSummary,
     EndResult,
@@ -42,6 +43,7 @@ from coordinator.model import (
     StuckBatch,
 )
 from coordinator.replies import (
+    PROGRESS_FIELDS,
     STATUS_FIELDS,
     RegisterRefusal,
     parse_end,
@@ -49,6 +51,7 @@ from coordinator.replies import (
     parse_gate,
     parse_gauges,
     parse_list,
+    parse_progress,
     parse_receive,
     parse_register,
     parse_rekick,
@@ -260,6 +263,13 @@ class Coordinator:
         check.check_id("batch_id", batch_id)
         reply = self._run(ScriptName.STATUS, (self.config.keys.batch(batch_id).hash,), STATUS_FIELDS)
         return parse_status(reply, batch_id)
+
+    def progress(self, batch_id: str) -> BatchProgress | None:
+        """State and counters in one HMGET (O(1) whatever the batch's size), or None: for pollers and
+        for callers that need no slot. `status` reads every slot."""
+        check.check_id("batch_id", batch_id)
+        reply: object = self.client.hmget(self.config.keys.batch(batch_id).hash, list(PROGRESS_FIELDS))
+        return parse_progress(reply, batch_id)
 
     def gate(self, batch_id: str) -> BatchGate | None:
         """Owner, state and deadline in one HMGET (O(1) whatever the batch's size), or None.

@@ -196,6 +196,25 @@ class LiveFigures:
 
 
 @dataclass(frozen=True, slots=True)
+class BatchProgress:
+    """A batch's state and counters, read in one HMGET: what a poller needs, O(1) whatever its size."""
+
+    batch_id: str
+    owner: str
+    state: BatchState
+    expected: int
+    assigned: int
+    failed: int
+    excess: int
+    duplicates: int
+
+    @property
+    def settled(self) -> int:
+        """Slots consumed: assigned or failed."""
+        return self.assigned + self.failed
+
+
+@dataclass(frozen=True, slots=True)
 class BatchGate:
     """What intake checks before it stores an upload: whose batch it is, its state and its deadline."""
 

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from coordinator import narrow
 from coordinator.model import (
     BatchGate,
+    BatchProgress,
     BatchStatus,
     BatchSummary,
     EndResult,
@@ -197,6 +198,26 @@ def parse_gauges(raw: object) -> ShardFigures:
         finishing_batches=narrow.integer(finishing),
         stuck_batches=narrow.integer(stuck),
         parked_arrivals=narrow.integer(parked),
+    )
+
+
+PROGRESS_FIELDS = ("state", "owner", "expected", "assigned", "failed", "excess", "duplicates")
+
+
+def parse_progress(raw: object, batch_id: str) -> BatchProgress | None:
+    """The reply of `HMGET <batch> PROGRESS_FIELDS`; None when the batch does not exist."""
+    state, owner, expected, assigned, failed, excess, duplicates = narrow.array(raw, len(PROGRESS_FIELDS))
+    if state is None:
+        return None
+    return BatchProgress(
+        batch_id=batch_id,
+        owner=narrow.text(owner),
+        state=_state(state),
+        expected=narrow.integer(expected),
+        assigned=narrow.integer(assigned),
+        failed=narrow.integer(failed),
+        excess=narrow.integer(excess),
+        duplicates=narrow.integer(duplicates),
     )
 
 

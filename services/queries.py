@@ -53,7 +53,7 @@ def batch_report(runtime: Runtime, owner: str, batch_id: str) -> JsonObject:
     if stored is None or stored.record.owner != owner:
         raise _not_found(batch_id)
     if report is None:
-        live = runtime.coordinator.status(batch_id)
+        live = runtime.coordinator.progress(batch_id)
         current = stored.state.value if live is None else live.state.value
         raise BatchNotDoneError(
             f"batch {batch_id} is {current}; its report is ready once it is done",

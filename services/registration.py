@@ -114,7 +114,7 @@ def _register_checked(
     stored = _store_registration(runtime.engine, checked.record, checked.deadline_seconds, webhook)
     kept = stored.record
     batch_id = kept.batch_id
-    live = runtime.coordinator.status(batch_id)
+    live = runtime.coordinator.progress(batch_id)
     if live is not None:
         # Committed already: a replay, answered as it stands (even after its deadline has passed).
         _confirm_registration(runtime.engine, batch_id)

@@ -61,12 +61,15 @@ def submit(runtime: Runtime, batch_id: str, filename: str, data: bytes, *, enque
 def wait_for_state(runtime: Runtime, batch_id: str, state: BatchState, timeout: float = 60) -> BatchStatus:
     """Poll the coordinator until the batch reaches `state`; fails with the last status seen."""
     deadline = time.monotonic() + timeout
-    status = runtime.coordinator.status(batch_id)
-    while status is None or status.state is not state:
+    progress = runtime.coordinator.progress(batch_id)  # one HMGET a poll; the whole status once, at the end
+    while progress is None or progress.state is not state:
         if time.monotonic() > deadline:
-            raise AssertionError(f"batch {batch_id} did not reach {state.value}: {status}")
+            raise AssertionError(f"batch {batch_id} did not reach {state.value}: {progress}")
         time.sleep(0.05)
-        status = runtime.coordinator.status(batch_id)
+        progress = runtime.coordinator.progress(batch_id)
+    status = runtime.coordinator.status(batch_id)
+    if status is None:
+        raise AssertionError(f"batch {batch_id} reached {state.value} and vanished")
     return status
 
 
@@ -74,8 +77,8 @@ def wait_for_assigned(runtime: Runtime, batch_id: str, assigned: int, timeout: f
     """Poll until at least `assigned` slots are assigned."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        status = runtime.coordinator.status(batch_id)
-        if status is not None and status.assigned >= assigned:
+        progress = runtime.coordinator.progress(batch_id)
+        if progress is not None and progress.assigned >= assigned:
             return
         time.sleep(0.05)
     raise AssertionError(f"batch {batch_id} never had {assigned} assigned")

@@ -67,3 +67,20 @@ def test_the_gate_reads_owner_state_and_deadline_in_one_call(coordinator: Coordi
     sealed = coordinator.gate("b-gate")
     assert sealed is not None and sealed.state is BatchState.SEALED
     assert coordinator.gate("b-never") is None
+
+
+def test_progress_reads_state_and_counters_in_one_call_and_agrees_with_status(
+    coordinator: Coordinator,
+) -> None:
+    register(coordinator, "b-progress", 3, owner="alice", deadline_ms=NOW + HOUR_MS)
+    coordinator.claim("b-progress", "s-1", HASH, "{}", NOW + 1)
+    coordinator.claim("b-progress", "s-2", HASH, "{}", NOW + 2)  # the same content: a duplicate
+    coordinator.fail("b-progress", "s-3", "EMPTY_CONTENT", "no words", NOW + 3)
+    progress = coordinator.progress("b-progress")
+    status = coordinator.status("b-progress")
+    assert progress is not None and status is not None
+    assert (progress.owner, progress.state, progress.expected) == ("alice", BatchState.OPEN, 3)
+    counted = (progress.assigned, progress.failed, progress.excess, progress.duplicates)
+    assert counted == (status.assigned, status.failed, status.excess, status.duplicates) == (1, 1, 0, 1)
+    assert progress.settled == 2
+    assert coordinator.progress("nobody") is None

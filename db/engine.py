@@ -25,7 +25,9 @@ def create_db_engine(url: str) -> Engine:
     """An engine for `url`; SQLite files get their folder, WAL, foreign keys and a busy timeout."""
     parsed = make_url(normalise_url(url))
     if parsed.get_backend_name() != "sqlite":
-        return create_engine(parsed, pool_pre_ping=True, pool_size=5, max_overflow=5)
+        # No pre-ping per checkout: a connection the server dropped fails its statement, SQLAlchemy
+        # invalidates the pool on that disconnect, and the task (or the API caller) retries.
+        return create_engine(parsed, pool_size=5, max_overflow=5)
     if parsed.database and parsed.database != ":memory:":
         Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
     engine = create_engine(parsed, connect_args={"timeout": 30})

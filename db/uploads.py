@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from db.models import UploadBlob
@@ -30,6 +32,14 @@ def upload_key(session: Session, sha256: str) -> str | None:
     """The blob key already recorded for these bytes, or None."""
     row = session.get(UploadBlob, sha256)
     return None if row is None else row.blob_key
+
+
+def upload_keys(session: Session, hashes: Sequence[str]) -> dict[str, str]:
+    """The blob keys already recorded for any of `hashes`, by sha256."""
+    rows = session.execute(
+        select(UploadBlob.sha256, UploadBlob.blob_key).where(UploadBlob.sha256.in_(hashes))
+    )
+    return {sha256: key for sha256, key in rows}
 
 
 def record_upload(session: Session, upload: StoredUpload, at: datetime) -> str:

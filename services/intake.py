@@ -16,6 +16,7 @@ import hashlib
 import re
 import uuid
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 
@@ -26,7 +27,7 @@ from db.batches import load_batch
 from db.blobs import new_upload_key
 from db.session import unit_of_work
 from db.submissions import NewSubmission, StoredSubmission, find_by_idempotency_key, store_submission
-from db.uploads import StoredUpload, UploadGoneError, upload_key
+from db.uploads import StoredUpload, UploadGoneError, upload_keys
 from els.errors import (
     BatchNotOpenError,
     EssayRejectedError,
@@ -46,6 +47,7 @@ from services.registration import BatchRequest, RegisteredBatch, register_batch
 from services.runtime import Runtime
 
 _IDEMPOTENCY_KEY = re.compile(r"[\x21-\x7e]{1,100}")
+BLOB_WRITERS = 8  # blob store writes of one request in flight at once
 
 __all__ = [
     "AcceptedSubmission",
@@ -212,11 +214,12 @@ def submit_essays(
         size = sum(len(draft.upload.data) for draft in new_uploads.values())
         quotas.reserve_uploads(runtime, owner, len(new_uploads), size)
         _receive(runtime, batch_id, [draft.submission_id for draft in new_uploads.values()])
+    written = _write_blobs(runtime, list(new_uploads.values()))
     accepted: list[AcceptedSubmission] = []
     for index in range(len(files)):
         stored = replays.get(index)
         if stored is None:
-            stored = _store_upload(runtime, batch_id, new_uploads[index])
+            stored = _store_upload(runtime, batch_id, new_uploads[index], written)
         if stored.created or stored.state is SubmissionState.RECEIVED:
             runtime.dispatcher.process(batch_id, stored.submission_id, correlation_id)
         accepted.append(AcceptedSubmission(stored.submission_id, stored.filename, stored.created))
@@ -256,36 +259,57 @@ def _submission_id(batch_id: str, key: str | None) -> str:
     return f"s-{digest[:32]}"
 
 
-def _store_upload(runtime: Runtime, batch_id: str, draft: _Draft) -> StoredSubmission:
-    """Bytes first, then the rows that name them: a crash between leaves at worst an unnamed blob.
+def _write_blobs(runtime: Runtime, drafts: Sequence[_Draft]) -> dict[str, tuple[str, bool]]:
+    """Write the request's bytes that are not recorded yet to the blob store, side by side (each write
+    waits for its fsync); returns sha256 -> (blob key, written by this request).
 
-    Bytes already recorded are not written again. Each write takes a new blob key, so a purge deleting
-    an old copy never deletes the one a later upload of the same bytes wrote.
+    Bytes first, then the rows that name them: a crash between leaves at worst an unnamed blob. Each
+    write takes a new key, so a purge deleting an old copy never deletes the one a later upload wrote.
     """
+    if not drafts:
+        return {}
     with unit_of_work(runtime.engine, read_only=True) as session:
-        known = upload_key(session, draft.sha256)
+        known = upload_keys(session, sorted({draft.sha256 for draft in drafts}))
+    fresh = {draft.sha256: draft.upload.data for draft in drafts if draft.sha256 not in known}
+    keys = {sha256: new_upload_key(sha256) for sha256 in fresh}
+    with ThreadPoolExecutor(max_workers=min(BLOB_WRITERS, max(len(fresh), 1))) as writers:
+        for done in [writers.submit(runtime.blobs.put, keys[sha256], data) for sha256, data in fresh.items()]:
+            done.result()
+    return {
+        **{sha256: (key, False) for sha256, key in known.items()},
+        **{sha: (key, True) for sha, key in keys.items()},
+    }
+
+
+def _store_upload(
+    runtime: Runtime, batch_id: str, draft: _Draft, written: dict[str, tuple[str, bool]]
+) -> StoredSubmission:
+    blob_key, fresh = written[draft.sha256]
     try:
-        return _record_upload(runtime, batch_id, draft, known)
-    except UploadGoneError:
-        return _record_upload(runtime, batch_id, draft, None)  # purged meanwhile: write them again
-
-
-def _record_upload(runtime: Runtime, batch_id: str, draft: _Draft, known: str | None) -> StoredSubmission:
-    blob_key = known or new_upload_key(draft.sha256)
-    if known is None:
+        return _record_upload(runtime, batch_id, draft, blob_key, fresh)
+    except UploadGoneError:  # the recorded copy was purged meanwhile: write the bytes again
+        blob_key = new_upload_key(draft.sha256)
         runtime.blobs.put(blob_key, draft.upload.data)
+        return _record_upload(runtime, batch_id, draft, blob_key, True)
+
+
+def _record_upload(
+    runtime: Runtime, batch_id: str, draft: _Draft, blob_key: str, fresh: bool
+) -> StoredSubmission:
     new = NewSubmission(
         submission_id=draft.submission_id,
         batch_id=batch_id,
         idempotency_key=draft.idempotency_key,
         filename=draft.upload.filename,
         media_type=draft.media_type,
-        upload=StoredUpload(draft.sha256, len(draft.upload.data), blob_key, written=known is None),
+        upload=StoredUpload(draft.sha256, len(draft.upload.data), blob_key, written=fresh),
         correlation_id=draft.correlation_id,
         received_at=draft.received_at,
     )
     with unit_of_work(runtime.engine) as session:
         stored = store_submission(session, new)
-    if known is None and stored.blob_key != blob_key:
-        runtime.blobs.delete([blob_key])  # the same bytes were recorded meanwhile under another key
+    if fresh and stored.blob_key != blob_key:
+        # The same bytes were recorded meanwhile under another key (a concurrent upload, or an earlier
+        # file of this request): this copy is not needed.
+        runtime.blobs.delete([blob_key])
     return stored

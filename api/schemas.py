@@ -203,6 +203,8 @@ class Measures(BaseModel):
     mtld: float | None = None
     mattr: float | None = None
     mean_sentence_length: float | None = None
+    detected_language: str | None = None
+    warnings: list[str] | None = None
 
 
 class SlotBody(BaseModel):
@@ -318,6 +320,10 @@ class EssayAnalysisBody(BaseModel):
     mtld: float
     mattr: float | None = Field(None, description="Moving-average type-token ratio (windows of 50 tokens).")
     mean_sentence_length: float
+    detected_language: str | None = Field(
+        None, description="The essay's language (ISO 639-1) when it is confidently not the batch's."
+    )
+    warnings: list[str] = Field(default_factory=list, description="Warning codes, e.g. LANGUAGE_MISMATCH.")
 
 
 class ReportEssay(BaseModel):

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from els.errors import InvalidInputError
 from els.jsontypes import JsonObject
+from essays.language import LANGUAGE_MISMATCH, language_mismatch
 from essays.lexical import mattr, mtld, type_token_ratio
 from essays.readability import readability_score
 from essays.spelling import count_spelling_errors, supported_language
@@ -30,6 +31,9 @@ class EssayAnalysis:
     mtld: float
     mean_sentence_length: float
     mattr: float | None = None  # None in analyses recorded before ELS measured it
+    # Set when the essay is confidently in another language than the batch's (essays/language.py).
+    detected_language: str | None = None
+    warnings: tuple[str, ...] = ()
 
     def to_json(self) -> JsonObject:
         """The measures as a JSON object, one key per field."""
@@ -45,6 +49,8 @@ class EssayAnalysis:
             "mtld": self.mtld,
             "mean_sentence_length": self.mean_sentence_length,
             "mattr": self.mattr,
+            "detected_language": self.detected_language,
+            "warnings": list(self.warnings),
         }
 
     @classmethod
@@ -56,6 +62,7 @@ class EssayAnalysis:
         readability = value["readability"]
         formula = value["readability_formula"]
         moving = value.get("mattr")
+        detected = value.get("detected_language")
         return cls(
             language=_string(value, "language"),
             words=_count(value, "words"),
@@ -68,6 +75,8 @@ class EssayAnalysis:
             mtld=_number(value, "mtld"),
             mean_sentence_length=_number(value, "mean_sentence_length"),
             mattr=None if moving is None else _number(value, "mattr"),
+            detected_language=None if detected is None else _string(value, "detected_language"),
+            warnings=_warnings(value),
         )
 
 
@@ -87,9 +96,11 @@ _FIELD_NAMES = (
 
 
 def analyse_text(text: str, language: str) -> EssayAnalysis:
-    """Measure a normalised essay in the batch's language; raises UnsupportedLanguageError."""
+    """Measure a normalised essay in the batch's language; raises UnsupportedLanguageError. An essay
+    confidently in another language is measured all the same, with the warning LANGUAGE_MISMATCH."""
     primary = supported_language(language)
     tokens = words(text)
+    mismatch = language_mismatch(text, len(tokens), language)
     sentence_count = len(sentences(text))
     folded = [token.casefold() for token in tokens]
     errors = count_spelling_errors(tokens, primary)
@@ -106,7 +117,18 @@ def analyse_text(text: str, language: str) -> EssayAnalysis:
         mtld=round(mtld(folded), DECIMALS),
         mattr=round(mattr(folded), DECIMALS),
         mean_sentence_length=round(len(tokens) / sentence_count, DECIMALS) if sentence_count else 0.0,
+        detected_language=None if mismatch is None else mismatch.language,
+        warnings=() if mismatch is None else (LANGUAGE_MISMATCH,),
     )
+
+
+def _warnings(value: JsonObject) -> tuple[str, ...]:
+    items = value.get("warnings")
+    if items is None:
+        return ()  # analyses recorded before ELS gave warnings
+    if not isinstance(items, list) or not all(isinstance(item, str) for item in items):
+        raise InvalidInputError("'warnings' of an essay analysis must be a list of codes")
+    return tuple(item for item in items if isinstance(item, str))
 
 
 def _string(value: JsonObject, name: str) -> str:

@@ -61,7 +61,10 @@ MEASURES = (
     "type_token_ratio",
     "mtld",
     "mean_sentence_length",
-    "mattr",  # last: columns added later go after the ones spreadsheets already read by position
+    "mattr",
+    # last: columns added later go after the ones spreadsheets already read by position
+    "detected_language",
+    "warnings",
 )
 
 
@@ -455,7 +458,9 @@ def document_csv(document: BatchDocument) -> str:
 
 
 def _cell(value: JsonValue | None) -> str:
-    if value is None or isinstance(value, bool | dict | list):
+    if isinstance(value, list):
+        return " ".join(item for item in value if isinstance(item, str))  # warning codes
+    if value is None or isinstance(value, bool | dict):
         return ""
     return str(value)
 

@@ -288,6 +288,13 @@ function histogram(id, title, values, bins = 8) {
   return chart;
 }
 
+// What a teacher reads for each warning code an analysis may carry.
+function notes(analysis) {
+  return (analysis?.warnings ?? []).map((code) => code === "LANGUAGE_MISMATCH"
+    ? `seems to be in another language (${analysis.detected_language}) than the batch's`
+    : code.replace(/_/g, " ").toLowerCase()).join("; ");
+}
+
 async function renderReport(batchId) {
   clearTimers();
   let body;
@@ -310,10 +317,11 @@ async function renderReport(batchId) {
       el("figure", {}, histogram("words-histogram", "Word counts", words), el("figcaption", { text: "Word counts of the analysed essays" })),
       el("figure", {}, histogram("readability-histogram", "Readability", readability), el("figcaption", { text: "Readability of the analysed essays" }))),
     el("table", { id: "measures" }, el("caption", { text: "Per essay" }),
-      el("thead", {}, el("tr", {}, ...["Essay", "File", "Status", "Code", ...measures.map((m) => m.replace(/_/g, " "))].map((h) => el("th", { scope: "col", text: h })))),
+      el("thead", {}, el("tr", {}, ...["Essay", "File", "Status", "Code", ...measures.map((m) => m.replace(/_/g, " ")), "Notes"].map((h) => el("th", { scope: "col", text: h })))),
       el("tbody", {}, ...report.essays.map((row) => el("tr", { "data-essay": row.essay_id },
         el("td", { text: row.essay_id }), el("td", { text: files.get(row.essay_id) ?? "" }), el("td", { text: row.status }), el("td", { text: row.code ?? "" }),
-        ...measures.map((m) => el("td", { class: "num", text: row.analysis ? fmt(row.analysis[m], m === "words" ? undefined : 2) : "" })))))),
+        ...measures.map((m) => el("td", { class: "num", text: row.analysis ? fmt(row.analysis[m], m === "words" ? undefined : 2) : "" })),
+        el("td", { class: "notes", text: notes(row.analysis) }))))),
     el("div", { class: "actions" },
       el("button", { type: "button", id: "csv", text: "Download report (CSV)", onclick: () => downloadCsv(batchId) }),
       el("a", { href: `#/batch/${encodeURIComponent(batchId)}`, text: "Back to the batch" })));

@@ -9,6 +9,7 @@ import pytest
 
 from els.errors import InvalidInputError, UnsupportedLanguageError
 from essays.analysis import EssayAnalysis, analyse_text
+from essays.language import LANGUAGE_MISMATCH, detect_language, language_mismatch
 from essays.lexical import mattr, mtld, type_token_ratio
 from essays.readability import FORMULAS, count_syllables, estimated_syllables, readability_score
 from essays.spelling import (
@@ -17,6 +18,8 @@ from essays.spelling import (
     spell_checker,
     supported_language,
 )
+
+_LATER_FIELDS = {"mattr", "detected_language", "warnings"}  # optional: older analyses lack them
 
 
 def test_flesch_reading_ease_of_a_known_english_sentence() -> None:
@@ -146,7 +149,7 @@ def test_malformed_analysis_json_is_invalid_input() -> None:
 
 
 @pytest.mark.parametrize(
-    "field", [field.name for field in dataclasses.fields(EssayAnalysis) if field.name != "mattr"]
+    "field", [field.name for field in dataclasses.fields(EssayAnalysis) if field.name not in _LATER_FIELDS]
 )
 def test_analysis_json_lacking_any_field_is_invalid_input(field: str) -> None:
     value = analyse_text("The cat sat on the mat.", "en").to_json()
@@ -154,6 +157,35 @@ def test_analysis_json_lacking_any_field_is_invalid_input(field: str) -> None:
     del value[field]
     with pytest.raises(InvalidInputError, match=f"lacks {field}$"):
         EssayAnalysis.from_json(value)
+
+
+def test_an_essay_in_another_language_is_measured_with_a_warning() -> None:
+    french = (
+        "L'éducation est un droit fondamental pour tous les enfants du monde. Les élèves apprennent "
+        "à lire, à écrire et à compter dans les écoles publiques. Les professeurs jouent un rôle "
+        "essentiel dans la formation des citoyens de demain, et la société doit les soutenir."
+    )
+    analysis = analyse_text(french, "en-GB")
+    assert analysis.warnings == (LANGUAGE_MISMATCH,) and analysis.detected_language == "fr"
+    assert analysis.spelling_errors > 0  # measured against the batch's language all the same
+    assert EssayAnalysis.from_json(analysis.to_json()) == analysis
+    assert analyse_text(french, "fr").warnings == ()
+
+
+def test_short_or_matching_essays_get_no_language_warning() -> None:
+    assert language_mismatch("Bonjour tout le monde.", 4, "en") is None  # too short to judge
+    english = " ".join(["Students learn to read and write in school every single day."] * 5)
+    assert language_mismatch(english, 55, "en-US") is None
+    assert detect_language(english).language == "en"
+
+
+def test_an_analysis_recorded_before_warnings_still_parses() -> None:
+    value = analyse_text("The cat sat on the mat.", "en").to_json()
+    del value["warnings"], value["detected_language"]
+    parsed = EssayAnalysis.from_json(value)
+    assert parsed.warnings == () and parsed.detected_language is None
+    with pytest.raises(InvalidInputError, match="warnings"):
+        EssayAnalysis.from_json({**value, "warnings": "LANGUAGE_MISMATCH"})
 
 
 def test_mattr_is_the_mean_ratio_of_every_window_and_the_plain_ratio_of_a_short_text() -> None:

@@ -43,7 +43,16 @@ def a_document() -> BatchDocument:
     short = a_file("=HYPERLINK(evil).txt", "failed", "b1-002", "CONTENT_TOO_SHORT")
     copy = a_file("+copy.txt", "duplicate", "b1-001")
     slots = (
-        SlotView("b1-001", 0, "analysed", "assigned", None, None, kept, {"words": 250, "readability": 61.5}),
+        SlotView(
+            "b1-001",
+            0,
+            "analysed",
+            "assigned",
+            None,
+            None,
+            kept,
+            {"words": 250, "readability": 61.5, "warnings": ["LANGUAGE_MISMATCH"]},
+        ),
         SlotView("b1-002", 1, "failed", "failed", "CONTENT_TOO_SHORT", short.message, short, None),
         SlotView("b1-003", 2, "missing", "missing", None, None, None, None),
     )
@@ -84,6 +93,7 @@ def test_the_csv_has_one_row_per_slot_with_filename_outcome_and_measures() -> No
     body = [dict(zip(rows[0], row, strict=True)) for row in rows[1:]]
     assert [row["essay_id"] for row in body] == ["b1-001", "b1-002", "b1-003"]
     assert body[0]["words"] == "250" and body[0]["outcome"] == "assigned"
+    assert body[0]["warnings"] == "LANGUAGE_MISMATCH" and body[1]["warnings"] == ""
     assert body[1]["filename"] == "'=HYPERLINK(evil).txt" and body[1]["code"] == "CONTENT_TOO_SHORT"
     assert body[2]["outcome"] == "missing" and body[2]["filename"] == ""
 

@@ -1,16 +1,22 @@
-"""What one pipeline step hands to the next, as typed JSON payloads (they cross the broker)."""
+"""What one pipeline step hands to the next, as typed payloads (an analysis outcome crosses the broker)."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict
 
+from els.jsontypes import JsonObject
 
-class ProcessOutcome(BaseModel):
-    """The result of processing one upload: a content hash to claim with, or a rejection to record."""
 
-    model_config = ConfigDict(frozen=True)
+@dataclass(frozen=True, kw_only=True)
+class ProcessOutcome:
+    """The result of processing one upload: a content hash to claim with, or a rejection to record.
+
+    A fresh processing result also carries its text and metrics, which SQL records in the same unit of
+    work as the slot Redis gives it; a replay rebuilt from SQL carries neither (they are stored).
+    """
 
     batch_id: str
     submission_id: str
@@ -19,6 +25,8 @@ class ProcessOutcome(BaseModel):
     content_hash: str | None = None
     code: str | None = None
     detail: str | None = None
+    text: str | None = None
+    metrics: JsonObject | None = None
 
 
 class AnalysisOutcome(BaseModel):

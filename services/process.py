@@ -8,7 +8,6 @@ from db.session import unit_of_work
 from db.submissions import (
     SubmissionRecord,
     load_submission,
-    record_processed,
     start_processing_attempt,
 )
 from els.errors import BlobStoreUnavailableError, EssayRejectedError, FailureCode, NotFoundError
@@ -92,16 +91,15 @@ def process_submission(
             code=rejection.code,
             detail=rejection.message,
         )
-    with unit_of_work(runtime.engine) as session:
-        record_processed(
-            session, submission_id, processed.text, processed.content_hash, processed.metrics.to_json()
-        )
+    # Recorded with its slot, in the settle's one unit of work (services/settle.py).
     return ProcessOutcome(
         batch_id=batch_id,
         submission_id=submission_id,
         correlation_id=correlation_id,
         kind="processed",
         content_hash=processed.content_hash,
+        text=processed.text,
+        metrics=processed.metrics.to_json(),
     )
 
 

@@ -20,6 +20,7 @@ from db.claims import (
     record_slot_assigned,
 )
 from db.session import unit_of_work
+from db.submissions import record_processed
 from els import metrics
 from els.errors import FailureCode, RetryLaterError
 from els.logs import log_context
@@ -59,23 +60,31 @@ def decide(runtime: Runtime, outcome: ProcessOutcome) -> SlotResult:
     return result
 
 
-def mirror(runtime: Runtime, result: SlotResult, correlation_id: str) -> None:
-    """Mirror one Redis decision into SQL in one transaction; a repeat writes nothing.
+def mirror(runtime: Runtime, outcome: ProcessOutcome, result: SlotResult) -> None:
+    """Mirror one Redis decision into SQL in one transaction, with the processed text and metrics the
+    outcome brought; a repeat writes nothing.
 
-    When Redis handed on a slot SQL gave another submission, Redis lost that claim (its last writes
-    before a crash or failover): the displaced submission is processed again, to claim anew.
+    The essay's one unit of work after processing: its text, its slot outcome and their outbox rows
+    commit together. A crash before it leaves the submission unprocessed in SQL, so the redelivery
+    processes it again and Redis replays the same slot. When Redis handed on a slot SQL gave another
+    submission, Redis lost that claim (its last writes before a crash or failover): the displaced
+    submission is processed again, to claim anew.
     """
     with unit_of_work(runtime.engine) as session:
+        text, content_hash = outcome.text, outcome.content_hash
+        # A fresh result is stored with its slot; a recorded failure keeps no text.
+        if text is not None and content_hash is not None and result.outcome is not Outcome.FAILED:
+            record_processed(session, outcome.submission_id, text, content_hash, outcome.metrics or {})
         displaced = apply_slot_result(session, result)
     if displaced is not None:
         log.warning("Redis lost the claim of submission %s; it claims again", displaced)
-        runtime.dispatcher.process(result.batch_id, displaced, correlation_id)
+        runtime.dispatcher.process(result.batch_id, displaced, outcome.correlation_id)
 
 
 def settle(runtime: Runtime, outcome: ProcessOutcome) -> SlotResult:
     """Claim a slot for processed content or record a rejection, then mirror it; dispatches nothing."""
     result = decide(runtime, outcome)
-    mirror(runtime, result, outcome.correlation_id)
+    mirror(runtime, outcome, result)
     return result
 
 
@@ -116,5 +125,5 @@ def settle_and_dispatch(runtime: Runtime, outcome: ProcessOutcome) -> None:
         result = decide(runtime, outcome)
         if result.state in CLOSED and (result.sealed or result.replayed):
             runtime.dispatcher.complete(outcome.batch_id)
-        mirror(runtime, result, outcome.correlation_id)
+        mirror(runtime, outcome, result)
         request_relay(runtime)

@@ -30,7 +30,7 @@ def essay(number: int) -> bytes:
 
 
 def processed(runtime: Runtime, batch_id: str, number: int) -> ProcessOutcome:
-    """A stored upload of essay `number`, processed (hash recorded) but not settled."""
+    """A stored upload of essay `number`, processed but not settled: SQL records its text with its slot."""
     submission_id = submit(runtime, batch_id, f"{number}.txt", essay(number), enqueue=False)
     outcome = process_submission(runtime, batch_id, submission_id, f"corr-{batch_id}")
     assert outcome.kind == "processed"

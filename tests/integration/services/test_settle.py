@@ -52,7 +52,7 @@ def test_a_failure_is_mirrored_with_the_code_and_detail_redis_recorded(runtime: 
     if second == "rejected":
         again = rejected(batch_id, submission_id, "PROCESSING_FAILED", "")
     else:
-        again = processed(runtime, batch_id, 1).model_copy(update={"submission_id": submission_id})
+        again = replace(processed(runtime, batch_id, 1), submission_id=submission_id)
     assert settle(runtime, again).replayed
     with unit_of_work(runtime.engine, read_only=True) as session:
         stored = session.get(Submission, submission_id)

@@ -1,0 +1,64 @@
+"""An essay's path writes SQL twice: its processing attempt, then its text with its slot and events."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from sqlalchemy import Engine, event, select
+
+from db.models import OutboxEvent, Submission
+from db.session import unit_of_work
+from essays.lifecycle import SubmissionState
+from services.process import process_and_settle, process_submission
+from services.runtime import Runtime
+from services.settle import decide
+from tests.integration.services.support import essay
+from tests.support.batches import register_batch, submit
+
+
+@contextmanager
+def commits(engine: Engine) -> Iterator[list[int]]:
+    """Count the transactions committed on `engine` inside the block."""
+    counted: list[int] = []
+
+    def count(_connection: object) -> None:
+        counted.append(1)
+
+    event.listen(engine, "commit", count)
+    try:
+        yield counted
+    finally:
+        event.remove(engine, "commit", count)
+
+
+def test_a_fresh_essay_commits_its_attempt_then_one_unit_with_text_slot_and_events(runtime: Runtime) -> None:
+    batch_id = register_batch(runtime, 2)
+    submission_id = submit(runtime, batch_id, "one.txt", essay(1), enqueue=False)
+    with commits(runtime.engine) as counted:
+        process_and_settle(runtime, batch_id, submission_id, "corr")
+    assert len(counted) == 2
+    with unit_of_work(runtime.engine, read_only=True) as session:
+        stored = session.get(Submission, submission_id)
+        types = session.scalars(
+            select(OutboxEvent.event_type).where(OutboxEvent.aggregate_id == batch_id)
+        ).all()
+        assert stored is not None and stored.state == SubmissionState.READY.value
+        assert stored.text_sha256 is not None and stored.essay_id is not None
+    assert "essay.slot_assigned" in types
+
+
+def test_a_crash_between_the_claim_and_its_unit_leaves_nothing_half_written(runtime: Runtime) -> None:
+    batch_id = register_batch(runtime, 2)
+    submission_id = submit(runtime, batch_id, "one.txt", essay(1), enqueue=False)
+    # The first delivery processes and claims in Redis, then dies before its one SQL unit.
+    claimed = decide(runtime, process_submission(runtime, batch_id, submission_id, "corr"))
+    with unit_of_work(runtime.engine, read_only=True) as session:
+        stored = session.get(Submission, submission_id)
+        assert stored is not None and stored.content_hash is None and stored.essay_id is None
+    # The redelivery processes again; Redis replays the same slot, and SQL records it all at once.
+    process_and_settle(runtime, batch_id, submission_id, "corr")
+    with unit_of_work(runtime.engine, read_only=True) as session:
+        stored = session.get(Submission, submission_id)
+        assert stored is not None and stored.state == SubmissionState.READY.value
+        assert stored.essay_id == claimed.essay_id and stored.content_hash is not None

@@ -111,12 +111,11 @@ async def upload_essays(
     A replayed Idempotency-Key answers what is stored, whatever the batch's state; new uploads need it OPEN.
     """
     runtime = runtime_of(request)
-    # Checked before it is bound to any log line; the owner is checked before a byte of the body is read.
-    await anyio.to_thread.run_sync(check_batch_owner, runtime, owner, batch_id)
+    # Checked before it is bound to any log line, and before a byte of the body is read: with nothing to
+    # replay, the owner's OPEN batch in Redis (one HMGET); a replay may follow a finished batch, in SQL.
+    check = check_open_batch if idempotency_key is None else check_batch_owner
+    await anyio.to_thread.run_sync(check, runtime, owner, batch_id)
     with log_context(batch_id=batch_id):
-        if idempotency_key is None:
-            # Nothing to replay: an unknown or finished batch is refused before the body is read too.
-            await anyio.to_thread.run_sync(check_open_batch, runtime, owner, batch_id)
         uploads = await read_uploads(request, runtime.settings)
         correlation_id = correlation_id_of(request)
         accepted = await anyio.to_thread.run_sync(

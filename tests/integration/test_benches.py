@@ -37,3 +37,9 @@ def test_analysis_accuracy_prints_its_figures_as_json() -> None:
     figures = last_json(str(ROOT / "bench" / "analysis_accuracy.py"))
     assert figures["passages"] == 50
     assert figures["syllables_agree_with_cmudict"] == 1.0  # every word CMUdict knows is counted from it
+
+
+def test_intake_bench_prints_its_figures_as_json(redis_url: str) -> None:
+    figures = last_json(str(ROOT / "bench" / "intake.py"), "--uploads", "40", "--redis-url", redis_url)
+    assert (figures["uploads"], figures["concurrency"], figures["essay_bytes"]) == (40, 16, 10_000)
+    assert {"bare_requests_per_s", "uploads_per_s", "ratio"} <= set(figures)

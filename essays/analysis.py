@@ -6,10 +6,10 @@ from dataclasses import dataclass
 
 from els.errors import InvalidInputError
 from els.jsontypes import JsonObject
-from essays.language import LANGUAGE_MISMATCH, language_mismatch
+from essays.language import LANGUAGE_MISMATCH, language_mismatch, load_model
 from essays.lexical import mattr, mtld, type_token_ratio
-from essays.readability import readability_score
-from essays.spelling import count_spelling_errors, supported_language
+from essays.readability import pronounced_syllables, readability_score
+from essays.spelling import count_spelling_errors, spell_checker, supported_language
 from essays.tokens import sentences, words
 
 # Measures are rounded so that reports are stable to read and to compare.
@@ -93,6 +93,14 @@ _FIELD_NAMES = (
     "mtld",
     "mean_sentence_length",
 )
+
+
+def preload(language: str) -> None:
+    """Read what analysis needs for `language` now (its dictionary, CMUdict, the language model:
+    about 0.8 s), so that no essay pays for it; raises UnsupportedLanguageError."""
+    spell_checker(language)
+    pronounced_syllables()
+    load_model()
 
 
 def analyse_text(text: str, language: str) -> EssayAnalysis:

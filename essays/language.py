@@ -48,6 +48,11 @@ def language_mismatch(text: str, word_count: int, batch_language: str) -> Detect
     return detected
 
 
+def load_model() -> None:
+    """Read the language model now (about 0.5 s) rather than on the first essay."""
+    _model()
+
+
 def _model() -> LanguageIdentifier:
     with _lock:
         if not _identifier:

@@ -19,6 +19,7 @@ import bootstrap
 from db.migrate import schema_problem
 from els.logs import configure_logging
 from els.settings import Settings
+from essays.analysis import preload
 from worker import multiprocess
 
 log = logging.getLogger(__name__)
@@ -50,6 +51,8 @@ def connect_signals(settings: Settings, app: Celery) -> None:
             runtime.close()
             raise SystemExit(2)
         bootstrap.install(runtime)
+        # Before the fork: prefork children inherit the dictionaries instead of each reading its own.
+        preload(settings.default_language)
         directory = multiprocess.shared_directory()
         if directory is not None:
             multiprocess.start_afresh(directory)

@@ -25,4 +25,8 @@ def test_pipeline_bench_prints_its_figures_as_json(redis_url: str) -> None:
     assert result.returncode == 0, result.stderr
     figures = json.loads(result.stdout.strip().splitlines()[-1])
     assert figures["essays"] == 10
-    assert {"noop_tasks_per_s", "ingest_essays_per_s", "whole_batch_essays_per_s", "ratio"} <= set(figures)
+    assert figures["database"] == "sqlite"
+    assert {
+        *("noop_tasks_per_s", "ingest_essays_per_s", "whole_batch_essays_per_s", "plain_chord_essays_per_s"),
+        *("ingest_ratio", "batch_vs_chord_ratio"),
+    } <= set(figures)

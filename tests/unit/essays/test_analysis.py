@@ -8,7 +8,8 @@ import random
 import pytest
 
 from els.errors import InvalidInputError, UnsupportedLanguageError
-from essays.analysis import EssayAnalysis, analyse_text
+from essays import language, readability, spelling
+from essays.analysis import EssayAnalysis, analyse_text, preload
 from essays.language import LANGUAGE_MISMATCH, detect_language, language_mismatch
 from essays.lexical import mattr, mtld, type_token_ratio
 from essays.readability import FORMULAS, count_syllables, estimated_syllables, readability_score
@@ -229,3 +230,15 @@ def test_french_and_italian_elisions_are_checked_without_their_elided_word() -> 
     assert count_spelling_errors(["l'école", "d'accord", "j'aime", "qu'il", "l\u2019homme"], "fr") == 0
     assert count_spelling_errors(["dell'arte", "l'amico", "un'amica"], "it") == 0
     assert count_spelling_errors(["l'écolle"], "fr") == 1  # the word itself is still checked
+
+
+def test_preload_reads_the_dictionaries_and_the_language_model_before_any_essay() -> None:
+    preload("en-GB")
+    assert "en" in spelling._checkers
+    assert readability._pronounced
+    assert language._identifier
+
+
+def test_preload_refuses_an_unsupported_language() -> None:
+    with pytest.raises(UnsupportedLanguageError):
+        preload("tlh")

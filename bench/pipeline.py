@@ -45,6 +45,7 @@ from coordinator import BatchState
 from db.migrate import upgrade
 from els.settings import Settings
 from services.intake import BatchRequest, Upload, register_batch, submit_essays
+from services.queries import owned_progress
 from tasks.app import create_app
 from tasks.health import ping
 
@@ -123,7 +124,7 @@ def els_phases(settings: Settings, n: int, concurrency: int) -> dict[str, float]
         intake_ms = (time.perf_counter() - start) * 1000 / n
 
         def status_is(assigned: int, state: BatchState | None = None) -> bool:
-            status = runtime.coordinator.progress(batch_id)  # one HMGET: no CPU taken from workers
+            status = owned_progress(runtime, "bench", batch_id)  # one HMGET: no CPU taken from workers
             return (
                 status is not None
                 and status.assigned >= assigned

@@ -18,10 +18,12 @@ from cli.context import runtime
 from cli.report import print_document
 from coordinator import BatchState, BatchStatus
 from els.errors import InvalidInputError, NotFoundError
+from els.ids import public_id
 from services.archive_intake import submit_archive
 from services.closing import EndedBatch, cancel_batch, close_batch
 from services.intake import BatchRequest, Upload, register_batch, submit_essays
-from services.report_document import batch_document, document_csv, document_json, owner_of_batch
+from services.queries import owned_status, owner_of_batch
+from services.report_document import batch_document, document_csv, document_json
 
 batch_cli = typer.Typer(
     help="Register batches, submit essays, follow progress, close or cancel them, read reports.",
@@ -59,6 +61,7 @@ def submit(
     paths: Annotated[
         list[Path], typer.Argument(help="Essay files, folders of them, or a class archive (.zip).")
     ],
+    owner: Annotated[str | None, typer.Option(help="Whose batch; needed when owners share the id.")] = None,
 ) -> None:
     """Store and enqueue essays for a batch; prints one submission id per file.
 
@@ -70,7 +73,7 @@ def submit(
             raise InvalidInputError(f"{path} does not exist: give essay files, folders or a .zip")
     archives = [path for path in paths if path.is_file() and path.suffix.lower() == ".zip"]
     files = [file for path in paths if path not in archives for file in _files_of(path)]
-    current = _status(batch_id)
+    current = _status(batch_id, owner)
     if files:
         uploads = [Upload(path.name, "application/octet-stream", path.read_bytes()) for path in files]
         accepted = submit_essays(
@@ -97,13 +100,16 @@ def _files_of(path: Path) -> list[Path]:
 
 
 @batch_cli.command("status")
-def status(batch_id: Annotated[str, typer.Argument(help="The batch.")]) -> None:
+def status(
+    batch_id: Annotated[str, typer.Argument(help="The batch.")],
+    owner: Annotated[str | None, typer.Option(help="Whose batch; needed when owners share the id.")] = None,
+) -> None:
     """Print a batch's live state and counts as JSON."""
-    current = _status(batch_id)
+    current = _status(batch_id, owner)
     typer.echo(
         json.dumps(
             {
-                "batch_id": current.batch_id,
+                "batch_id": batch_id,
                 "state": current.state.value,
                 "owner": current.owner,
                 "expected": current.expected,
@@ -111,7 +117,7 @@ def status(batch_id: Annotated[str, typer.Argument(help="The batch.")]) -> None:
                 "failed": current.failed,
                 "excess": current.excess,
                 "duplicates": current.duplicates,
-                "missing": list(current.missing_essay_ids),
+                "missing": [public_id(essay_id) for essay_id in current.missing_essay_ids],
                 "deadline_ms": current.deadline_ms,
             }
         )
@@ -122,24 +128,26 @@ def status(batch_id: Annotated[str, typer.Argument(help="The batch.")]) -> None:
 def watch(
     batch_id: Annotated[str, typer.Argument(help="The batch.")],
     timeout: Annotated[float, typer.Option(help="Give up after this many seconds.")] = 3600,
+    owner: Annotated[str | None, typer.Option(help="Whose batch; needed when owners share the id.")] = None,
 ) -> None:
     """Show a live progress bar until the batch is DONE, then its final state and missing essays."""
     if timeout <= 0:
         raise InvalidInputError("--timeout must be a positive number of seconds")
     deadline = time.monotonic() + timeout
     columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
-    current = _status(batch_id)
+    owner = owner_of_batch(runtime(), batch_id, owner)
+    current = _status(batch_id, owner)
     with Progress(*columns, console=console) as progress:
         task = progress.add_task("waiting", total=None)
         while True:
-            current = _status(batch_id)
+            current = _status(batch_id, owner)
             done = current.assigned + current.failed
             progress.update(task, total=current.expected, completed=done, description=current.state.value)
             if current.state in FINAL or time.monotonic() > deadline:
                 break
             time.sleep(0.5)
     state = "cancelled" if current.closed_as is BatchState.CANCELLED else current.state.value
-    missing = ", ".join(current.missing_essay_ids) or "none"
+    missing = ", ".join(public_id(essay_id) for essay_id in current.missing_essay_ids) or "none"
     console.print(
         f"batch {batch_id}: {state}; {current.assigned} assigned, {current.failed} failed of "
         f"{current.expected}; missing: {missing}"
@@ -162,7 +170,7 @@ def list_batches(
             typer.echo(
                 json.dumps(
                     {
-                        "batch_id": item.batch_id,
+                        "batch_id": public_id(item.batch_id),
                         "owner": item.owner,
                         "state": item.state.value,
                         "expected": item.expected,
@@ -178,7 +186,7 @@ def list_batches(
     table = Table("batch", "owner", "state", "expected", "assigned", "failed", "excess")
     for item in page.batches:
         table.add_row(
-            item.batch_id,
+            public_id(item.batch_id),
             item.owner,
             item.state.value,
             str(item.expected),
@@ -190,17 +198,23 @@ def list_batches(
 
 
 @batch_cli.command("close")
-def close(batch_id: Annotated[str, typer.Argument(help="The batch to close now.")]) -> None:
+def close(
+    batch_id: Annotated[str, typer.Argument(help="The batch to close now.")],
+    owner: Annotated[str | None, typer.Option(help="Whose batch; needed when owners share the id.")] = None,
+) -> None:
     """Close a batch now: it seals with its missing slots named, then is analysed and reported."""
     rt = runtime()
-    _print_ended(close_batch(rt, owner_of_batch(rt, batch_id), batch_id))
+    _print_ended(close_batch(rt, owner_of_batch(rt, batch_id, owner), batch_id))
 
 
 @batch_cli.command("cancel")
-def cancel(batch_id: Annotated[str, typer.Argument(help="The batch to cancel.")]) -> None:
+def cancel(
+    batch_id: Annotated[str, typer.Argument(help="The batch to cancel.")],
+    owner: Annotated[str | None, typer.Option(help="Whose batch; needed when owners share the id.")] = None,
+) -> None:
     """Cancel a batch: no analysis, no report, no more uploads."""
     rt = runtime()
-    _print_ended(cancel_batch(rt, owner_of_batch(rt, batch_id), batch_id))
+    _print_ended(cancel_batch(rt, owner_of_batch(rt, batch_id, owner), batch_id))
 
 
 @batch_cli.command("report")
@@ -208,12 +222,13 @@ def report(
     batch_id: Annotated[str, typer.Argument(help="The batch.")],
     as_json: Annotated[bool, typer.Option("--json", help="Print the report as JSON.")] = False,
     as_csv: Annotated[bool, typer.Option("--csv", help="Print one CSV row per slot.")] = False,
+    owner: Annotated[str | None, typer.Option(help="Whose batch; needed when owners share the id.")] = None,
 ) -> None:
     """Print a batch's report: every slot with its file, refused files, duplicates, missing essays."""
     if as_json and as_csv:
         raise InvalidInputError("give --json or --csv, not both")
     rt = runtime()
-    document = batch_document(rt, owner_of_batch(rt, batch_id), batch_id)
+    document = batch_document(rt, owner_of_batch(rt, batch_id, owner), batch_id)
     if as_csv:
         typer.echo(document_csv(document), nl=False)
     elif as_json:
@@ -236,8 +251,9 @@ def _print_ended(ended: EndedBatch) -> None:
     )
 
 
-def _status(batch_id: str) -> BatchStatus:
-    current = runtime().coordinator.status(batch_id)
+def _status(batch_id: str, owner: str | None) -> BatchStatus:
+    rt = runtime()
+    current = owned_status(rt, owner_of_batch(rt, batch_id, owner), batch_id)
     if current is None:
         raise NotFoundError(f"batch {batch_id} is not live (unknown, or finished and expired)")
     return current

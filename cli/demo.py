@@ -36,7 +36,7 @@ from els.jsontypes import JsonObject
 from els.settings import Settings
 from services.closing import close_batch
 from services.intake import BatchRequest, Upload, check_upload, register_batch, submit_essays
-from services.queries import batch_report
+from services.queries import batch_report, owned_progress
 from services.report_document import BatchDocument, batch_document
 from services.runtime import Runtime
 from services.sweep import sweep
@@ -135,7 +135,9 @@ def run_demo(
         # One file per request, as a teacher's browser would send them.
         for upload in accepted:
             submit_essays(runtime, DEMO_OWNER, batch.batch_id, [upload], correlation_id=correlation_id)
-        follow_until_done(runtime, batch.batch_id, console, timeout, handed_in=len(accepted))
+        follow_until_done(
+            runtime, DEMO_OWNER, batch.batch_id, console, timeout=timeout, handed_in=len(accepted)
+        )
         report = batch_report(runtime, DEMO_OWNER, batch.batch_id)
         return report, batch_document(runtime, DEMO_OWNER, batch.batch_id)
 
@@ -155,7 +157,13 @@ def accepted_uploads(settings: Settings, files: list[Path], console: Console) ->
 
 
 def follow_until_done(
-    runtime: Runtime, batch_id: str, console: Console, timeout: float, handed_in: int | None = None
+    runtime: Runtime,
+    owner: str,
+    batch_id: str,
+    console: Console,
+    *,
+    timeout: float,
+    handed_in: int | None = None,
 ) -> BatchProgress:
     """Show slots filling until the batch is DONE; the sweep runs meanwhile, as beat would.
 
@@ -169,7 +177,7 @@ def follow_until_done(
         task = progress.add_task("slots accounted for", total=None)
         next_sweep = time.monotonic()
         while True:
-            status = runtime.coordinator.progress(batch_id)
+            status = owned_progress(runtime, owner, batch_id)
             if status is None:
                 raise ElsError(f"batch {batch_id} vanished from Redis")
             progress.update(
@@ -188,7 +196,7 @@ def follow_until_done(
                 and settled >= handed_in
             ):
                 closed = True
-                ended = close_batch(runtime, status.owner, batch_id)
+                ended = close_batch(runtime, owner, batch_id)
                 if ended.missing_essay_ids:
                     console.print(
                         f"every file is in; closed with {len(ended.missing_essay_ids)} slots missing"

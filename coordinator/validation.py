@@ -1,7 +1,8 @@
 """Checks on everything a caller hands the coordinator, made before any Redis call.
 
 Ids never contain `*`, `:`, `{`, `}` or `/`, so they can neither change which key a name denotes nor
-which hash slot it lands in, and `/` can separate fields inside index members.
+which hash slot it lands in, and `/` can separate fields inside index members. A batch or essay id may
+carry its owner's scope, `<16 hex>~` (see `els.ids`).
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from collections.abc import Sequence
 
 from els.errors import InvalidInputError
 
-_ID = re.compile(r"[A-Za-z0-9_.-]{1,64}")
+_ID = re.compile(r"(?:[0-9a-f]{16}~)?[A-Za-z0-9_.-]{1,64}")
 _CONTENT_HASH = re.compile(r"[A-Za-z0-9_.:+/=-]{1,128}")
 _FINGERPRINT = re.compile(r"[0-9a-f]{64}")
 
@@ -22,7 +23,8 @@ MAX_DETAIL_CHARS = 1000
 
 
 def check_id(kind: str, value: str) -> str:
-    """`value` if it is a valid id (`[A-Za-z0-9_.-]`, 1..64 characters), else InvalidInputError."""
+    """`value` if it is a valid id (`[A-Za-z0-9_.-]`, 1..64 characters, maybe owner-scoped), else
+    InvalidInputError."""
     if not _ID.fullmatch(value):
         raise InvalidInputError(
             f"{kind} must be 1 to 64 characters of A-Z, a-z, 0-9, '_', '.', '-'; got {value[:80]!r}",

@@ -301,6 +301,12 @@ def load_batch(session: Session, batch_id: str) -> StoredBatch | None:
     )
 
 
+def owners_of_ids_ending(session: Session, suffix: str) -> list[str]:
+    """The owners of the batches whose ids end with `suffix` (every batch, scanned: for operators)."""
+    query = select(Batch.owner).where(Batch.batch_id.endswith(suffix, autoescape=True)).order_by(Batch.owner)
+    return list(session.scalars(query))
+
+
 def load_report(session: Session, batch_id: str) -> JsonObject | None:
     """The batch's final report, or None while it has none; raises NotFoundError for no batch."""
     return _get_batch(session, batch_id).report

@@ -17,6 +17,7 @@ from collections.abc import Iterable
 
 from coordinator.validation import MAX_METADATA_BYTES, check_id
 from els.errors import InvalidInputError
+from els.ids import SEPARATOR, scoped_id
 from els.jsontypes import JsonObject, JsonValue
 
 MAX_METADATA_DEPTH = 8
@@ -29,11 +30,22 @@ _REFUSED_CATEGORIES = frozenset({"Cc", "Cs"})
 
 
 def check_plain_id(kind: str, value: str) -> str:
-    """`value` if it is a valid id (see `check_id`) and not the path segment `.` or `..`."""
+    """`value` if it is a valid public id (see `check_id`, with no owner scope) and not the path segment
+    `.` or `..`."""
     check_id(kind, value)
+    if SEPARATOR in value:
+        raise InvalidInputError(
+            f"{kind} must be 1 to 64 characters of A-Z, a-z, 0-9, '_', '.', '-'; got {value[:80]!r}",
+            details={"field": kind},
+        )
     if value in _PATH_SEGMENTS:
         raise InvalidInputError(f"{kind} must not be {value!r}", details={"field": kind})
     return value
+
+
+def owned_id(owner: str, kind: str, value: str) -> str:
+    """The scoped id of the owner's public id `value` (see `els.ids`), once `check_plain_id` passes."""
+    return scoped_id(owner, check_plain_id(kind, value))
 
 
 def check_text(kind: str, value: str) -> str:

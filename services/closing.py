@@ -17,9 +17,10 @@ from db.batches import load_batch
 from db.essays import list_batch_essays
 from db.session import unit_of_work
 from els.errors import BatchNotOpenError, NotFoundError
+from els.ids import public_id
 from els.logs import log_context
 from essays.lifecycle import EssayState
-from services.bounds import check_plain_id
+from services.bounds import owned_id
 from services.outages import outage_as_not_ready
 from services.runtime import Runtime
 
@@ -42,26 +43,28 @@ def close_batch(runtime: Runtime, owner: str, batch_id: str) -> EndedBatch:
 
     NotFoundError for an unknown or another owner's batch; BatchNotOpenError when it ended another way.
     """
-    check_plain_id("batch_id", batch_id)
-    with log_context(batch_id=batch_id):
-        result = runtime.coordinator.close(batch_id, owner, now_ms())
+    key = owned_id(owner, "batch_id", batch_id)
+    with log_context(batch_id=key):
+        result = runtime.coordinator.close(key, owner, now_ms())
         return _answer(runtime, owner, result, BatchState.CLOSED)
 
 
 @outage_as_not_ready
 def cancel_batch(runtime: Runtime, owner: str, batch_id: str) -> EndedBatch:
     """Cancel the owner's OPEN batch: no analysis, no report, no more uploads; `batch.cancelled` once."""
-    check_plain_id("batch_id", batch_id)
-    with log_context(batch_id=batch_id):
-        result = runtime.coordinator.cancel(batch_id, owner, now_ms())
+    key = owned_id(owner, "batch_id", batch_id)
+    with log_context(batch_id=key):
+        result = runtime.coordinator.cancel(key, owner, now_ms())
         return _answer(runtime, owner, result, BatchState.CANCELLED)
 
 
 def _answer(runtime: Runtime, owner: str, result: EndResult, kind: BatchState) -> EndedBatch:
-    batch_id = result.batch_id
+    # What the owner reads names the batch and its essays by their public ids.
+    key = result.batch_id
+    batch_id = public_id(key)
     if not result.found:
         # Redis forgot it (done, and past retention): SQL still knows how it ended.
-        return _from_sql(runtime, owner, batch_id, kind)
+        return _from_sql(runtime, owner, key, kind)
     if not result.ended:
         state = result.state or BatchState.DONE
         raise BatchNotOpenError(
@@ -70,23 +73,24 @@ def _answer(runtime: Runtime, owner: str, result: EndResult, kind: BatchState) -
         )
     current = result.state or kind
     if current is not BatchState.DONE:
-        runtime.dispatcher.complete(batch_id)
-    status = runtime.coordinator.status(batch_id)
+        runtime.dispatcher.complete(key)
+    status = runtime.coordinator.status(key)
     closed_ms = None if status is None else status.closed_ms
     return EndedBatch(
         batch_id=batch_id,
         state=kind,
         current_state=current,
         replayed=result.replayed,
-        missing_essay_ids=result.missing_essay_ids,
+        missing_essay_ids=tuple(public_id(essay_id) for essay_id in result.missing_essay_ids),
         closed_at=None if closed_ms is None else _at(closed_ms),
     )
 
 
-def _from_sql(runtime: Runtime, owner: str, batch_id: str, kind: BatchState) -> EndedBatch:
+def _from_sql(runtime: Runtime, owner: str, key: str, kind: BatchState) -> EndedBatch:
+    batch_id = public_id(key)
     with unit_of_work(runtime.engine, read_only=True) as session:
-        stored = load_batch(session, batch_id)
-        essays = list_batch_essays(session, batch_id) if stored is not None else []
+        stored = load_batch(session, key)
+        essays = list_batch_essays(session, key) if stored is not None else []
     if stored is None or stored.record.owner != owner:
         raise NotFoundError(f"batch {batch_id} not found", details={"batch_id": batch_id})
     if stored.closed_as is not kind:
@@ -95,7 +99,7 @@ def _from_sql(runtime: Runtime, owner: str, batch_id: str, kind: BatchState) -> 
             f"batch {batch_id} is {state.value} and can no longer be {kind.value}",
             details={"batch_id": batch_id, "state": state.value},
         )
-    missing = tuple(essay.essay_id for essay in essays if essay.state is EssayState.MISSING)
+    missing = tuple(public_id(essay.essay_id) for essay in essays if essay.state is EssayState.MISSING)
     return EndedBatch(batch_id, kind, stored.state, True, missing, stored.closed_at)
 
 

@@ -37,11 +37,12 @@ from els.errors import (
     RejectionCode,
     UnsupportedMediaTypeError,
 )
+from els.ids import public_id, scoped_id
 from els.settings import Settings
 from essays.detect import detect_media_type
 from essays.lifecycle import SubmissionState
 from services import quotas
-from services.bounds import check_plain_id, clean_filename
+from services.bounds import clean_filename, owned_id
 from services.outages import outage_as_not_ready
 from services.registration import BatchRequest, RegisteredBatch, register_batch
 from services.runtime import Runtime
@@ -97,9 +98,9 @@ class AcceptedSubmission:
 @outage_as_not_ready
 def check_batch_owner(runtime: Runtime, owner: str, batch_id: str) -> None:
     """Raise NotFoundError unless the batch is stored and the owner's, whatever its state."""
-    check_plain_id("batch_id", batch_id)
+    key = owned_id(owner, "batch_id", batch_id)
     with unit_of_work(runtime.engine, read_only=True) as session:
-        stored = load_batch(session, batch_id)
+        stored = load_batch(session, key)
     if stored is None or stored.record.owner != owner:
         raise NotFoundError(f"batch {batch_id} not found", details={"batch_id": batch_id})
 
@@ -111,8 +112,9 @@ def check_open_batch(runtime: Runtime, owner: str, batch_id: str) -> None:
     A batch stays OPEN past its deadline while uploads received in time are processed, so the deadline
     is checked too; the receipt of each new upload (`submit_essays`) is the check that counts.
     """
-    check_plain_id("batch_id", batch_id)
-    gate = runtime.coordinator.gate(batch_id)  # one HMGET: every upload asks, so never O(slots)
+    gate = runtime.coordinator.gate(
+        owned_id(owner, "batch_id", batch_id)
+    )  # one HMGET: every upload asks, so never O(slots)
     if gate is None or gate.owner != owner:
         raise NotFoundError(f"batch {batch_id} not found", details={"batch_id": batch_id})
     if gate.state is not BatchState.OPEN:
@@ -137,7 +139,7 @@ def _late(batch_id: str) -> BatchNotOpenError:
 
 def _refused(receipt: ReceiveResult) -> NotFoundError | BatchNotOpenError:
     """The error for an upload its batch did not receive."""
-    batch_id = receipt.batch_id
+    batch_id = public_id(receipt.batch_id)
     if receipt.refusal == "late":
         return _late(batch_id)
     if receipt.refusal == "closed" and receipt.state is not None:
@@ -193,6 +195,7 @@ def submit_essays(
     judged) before anything of the request is stored.
     """
     check_batch_owner(runtime, owner, batch_id)
+    public, batch_id = batch_id, scoped_id(owner, batch_id)
     if not uploads:
         raise InvalidInputError("send at least one file", details={"field": "files"})
     files = [replace(upload, filename=clean_filename(upload.filename)) for upload in uploads]
@@ -210,7 +213,7 @@ def submit_essays(
         if index not in replays
     }
     if new_uploads:
-        check_open_batch(runtime, owner, batch_id)
+        check_open_batch(runtime, owner, public)
         size = sum(len(draft.upload.data) for draft in new_uploads.values())
         quotas.reserve_uploads(runtime, owner, len(new_uploads), size)
         _receive(runtime, batch_id, [draft.submission_id for draft in new_uploads.values()])

@@ -34,11 +34,12 @@ from db.batches import (
 )
 from db.session import unit_of_work
 from els.errors import BatchConflictError, ConflictError, InvalidInputError, NotFoundError
+from els.ids import public_id, scoped_id
 from els.jsontypes import JsonObject
 from els.settings import Settings
 from essays.spelling import supported_language
 from services import quotas
-from services.bounds import canonical_metadata, check_plain_id, check_text
+from services.bounds import canonical_metadata, check_plain_id, check_text, owned_id
 from services.outages import outage_as_not_ready
 from services.runtime import Runtime
 from services.webhooks import add_batch_webhook, check_secret, check_url
@@ -146,8 +147,9 @@ def _register_checked(
 
 def _check_registration(settings: Settings, request: BatchRequest) -> _CheckedRegistration:
     # Every check the coordinator's register makes, and every bound SQL needs, before anything is written.
-    batch_id = check_plain_id("batch_id", request.batch_id or f"b-{uuid.uuid4().hex}")
     check_id("owner", request.owner)
+    public_batch_id = check_plain_id("batch_id", request.batch_id or f"b-{uuid.uuid4().hex}")
+    batch_id = scoped_id(request.owner, public_batch_id)
     check_id("correlation_id", request.correlation_id)
     deadline_seconds = request.deadline_seconds or settings.default_deadline_seconds
     if not 1 <= deadline_seconds <= settings.max_deadline_seconds:
@@ -155,7 +157,7 @@ def _check_registration(settings: Settings, request: BatchRequest) -> _CheckedRe
             f"deadline_seconds must be within 1..{settings.max_deadline_seconds}",
             details={"field": "deadline_seconds"},
         )
-    essay_ids, shape = _slots(settings, batch_id, request)
+    essay_ids, shape = _slots(settings, public_batch_id, request)
     language = _short_text("language", request.language or settings.default_language, MAX_LANGUAGE_CHARS)
     supported_language(language)  # UnsupportedLanguageError: essays in it could not be analysed
     course_code = request.course_code
@@ -187,12 +189,12 @@ def _check_registration(settings: Settings, request: BatchRequest) -> _CheckedRe
 def _slots(
     settings: Settings, batch_id: str, request: BatchRequest
 ) -> tuple[tuple[str, ...], tuple[str, ...] | int]:
+    # The owner-scoped essay ids, from the public batch id and the essay ids as the owner gave them.
     if (request.essay_ids is None) == (request.expected_count is None):
         raise InvalidInputError("give either essay_ids or expected_count", details={"field": "essay_ids"})
     if request.essay_ids is not None:
-        essay_ids = check_essay_ids(request.essay_ids, settings.max_expected_essays)
-        for essay_id in essay_ids:
-            check_plain_id("essay_id", essay_id)
+        public = check_essay_ids(request.essay_ids, settings.max_expected_essays)
+        essay_ids = tuple(owned_id(request.owner, "essay_id", essay_id) for essay_id in public)
         return essay_ids, essay_ids
     count = check_count(request.expected_count or 0, settings.max_expected_essays)
     longest = len(f"{batch_id}-{count:03d}")
@@ -204,7 +206,7 @@ def _slots(
             "explicit essay_ids",
             details={"field": "batch_id", "limit": room},
         )
-    return generated_essay_ids(batch_id, count), count
+    return generated_essay_ids(scoped_id(request.owner, batch_id), count), count
 
 
 def _short_text(kind: str, value: str, max_chars: int) -> str:
@@ -230,9 +232,9 @@ def _confirm_registration(engine: Engine, batch_id: str) -> None:
 
 def _registered(kept: BatchRecord, state: BatchState, *, created: bool) -> RegisteredBatch:
     return RegisteredBatch(
-        batch_id=kept.batch_id,
+        batch_id=public_id(kept.batch_id),
         owner=kept.owner,
-        essay_ids=kept.essay_ids,
+        essay_ids=tuple(public_id(essay_id) for essay_id in kept.essay_ids),
         language=kept.language,
         course_code=kept.course_code,
         deadline_at=kept.deadline_at,
@@ -261,7 +263,7 @@ def _store_registration(
                 add_batch_webhook(session, record.batch_id, *webhook, record.registered_at)
             stored = load_batch(session, record.batch_id)
     if stored is None:
-        raise NotFoundError(f"batch {record.batch_id} vanished while it was registered")
+        raise NotFoundError(f"batch {public_id(record.batch_id)} vanished while it was registered")
     # A replay is compared with the stored row before Redis is asked, so a conflict changes nothing.
     _check_replay(stored.record, record, deadline_seconds)
     return stored
@@ -279,6 +281,6 @@ def _check_replay(stored: BatchRecord, request: BatchRecord, deadline_seconds: i
     )
     if not same:
         raise BatchConflictError(
-            f"batch {stored.batch_id} is already registered differently",
-            details={"batch_id": stored.batch_id},
+            f"batch {public_id(stored.batch_id)} is already registered differently",
+            details={"batch_id": public_id(stored.batch_id)},
         )

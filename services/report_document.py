@@ -31,9 +31,10 @@ from db.submissions import (
     load_submission_summary,
 )
 from els.errors import BatchGoneError, InvalidInputError, NotFoundError
+from els.ids import public_id, public_object
 from els.jsontypes import JsonObject, JsonValue
 from essays.lifecycle import EssayState, SubmissionState
-from services.bounds import check_plain_id
+from services.bounds import check_plain_id, owned_id
 from services.outages import outage_as_not_ready
 from services.runtime import Runtime
 
@@ -167,15 +168,15 @@ def display_state(status: BatchStatus | None, stored: StoredBatch, at_ms: int) -
 @outage_as_not_ready
 def batch_document(runtime: Runtime, owner: str, batch_id: str) -> BatchDocument:
     """The owner's batch, slot by slot; NotFoundError for an unknown or another owner's batch."""
-    check_plain_id("batch_id", batch_id)
-    status = runtime.coordinator.status(batch_id)
+    key = owned_id(owner, "batch_id", batch_id)
+    status = runtime.coordinator.status(key)
     with unit_of_work(runtime.engine, read_only=True) as session:
-        stored = load_batch(session, batch_id)
+        stored = load_batch(session, key)
         if stored is None or stored.record.owner != owner:
             raise NotFoundError(f"batch {batch_id} not found", details={"batch_id": batch_id})
-        essays = list_batch_essays(session, batch_id)
-        submissions = list_batch_submissions(session, batch_id)
-        report = load_report(session, batch_id) if stored.state is BatchState.DONE else None
+        essays = list_batch_essays(session, key)
+        submissions = list_batch_submissions(session, key)
+        report = load_report(session, key) if stored.state is BatchState.DONE else None
     if status is not None and status.owner != owner:
         raise NotFoundError(f"batch {batch_id} not found", details={"batch_id": batch_id})
     return build_document(stored, status, essays, submissions, report, at_ms=now_ms())
@@ -192,7 +193,7 @@ def live_document(runtime: Runtime, owner: str, batch_id: str) -> BatchDocument:
     if document.state in (
         BatchState.DONE.value,
         BatchState.CANCELLED.value,
-    ) and not runtime.coordinator.knows(batch_id):
+    ) and not runtime.coordinator.knows(owned_id(owner, "batch_id", batch_id)):
         report = f"/v1/batches/{batch_id}/report"
         raise BatchGoneError(
             f"batch {batch_id} is {document.state} and its live state is gone; read its report at {report}"
@@ -212,7 +213,7 @@ def build_document(
     *,
     at_ms: int,
 ) -> BatchDocument:
-    """The document from what Redis, SQL and the report say (pure: no I/O)."""
+    """The document from what Redis, SQL and the report say (pure: no I/O), in the owner's public ids."""
     by_submission = {item.submission_id: item for item in submissions}
     records = {record.essay_id: record for record in status.records} if status is not None else {}
     rows = _report_rows(report)
@@ -230,7 +231,7 @@ def build_document(
     slots = tuple(_slot(essay, records, rows, file_of, missing, closed=closed) for essay in essays)
     missing_ids = tuple(slot.essay_id for slot in slots if slot.outcome == "missing")
     return BatchDocument(
-        batch_id=stored.record.batch_id,
+        batch_id=public_id(stored.record.batch_id),
         state=display_state(status, stored, at_ms),
         expected=len(essays),
         assigned=sum(1 for slot in slots if slot.outcome == "assigned"),
@@ -253,7 +254,7 @@ def build_document(
         ),
         excess_files=tuple(item for item in files if item.outcome == "excess"),
         missing_essay_ids=missing_ids,
-        report=report,
+        report=None if report is None else public_object(report, stored.record.owner),
     )
 
 
@@ -277,13 +278,13 @@ def _file(item: SubmissionSummary, holder_file: dict[str, str]) -> FileView:
     duplicate = item.state is SubmissionState.DUPLICATE
     return FileView(
         submission_id=item.submission_id,
-        batch_id=item.batch_id,
+        batch_id=public_id(item.batch_id),
         filename=item.filename,
         size=item.size,
         media_type=item.media_type,
         received_at=item.received_at,
         outcome=_SUBMISSION_OUTCOMES[item.state],
-        essay_id=item.essay_id,
+        essay_id=None if item.essay_id is None else public_id(item.essay_id),
         code=item.error_code,
         message=message_for(item.error_code, item.error_detail)
         if item.state is SubmissionState.FAILED
@@ -345,7 +346,7 @@ def _slot(
     if outcome == "missing":
         state = EssayState.MISSING.value
     return SlotView(
-        essay_id=essay.essay_id,
+        essay_id=public_id(essay.essay_id),
         position=essay.position,
         state=state,
         outcome=outcome,
@@ -384,18 +385,18 @@ class SubmissionPage:
 @outage_as_not_ready
 def batch_submissions(runtime: Runtime, owner: str, batch_id: str, offset: int, limit: int) -> SubmissionPage:
     """A page of the owner's batch's files with their outcomes."""
-    check_plain_id("batch_id", batch_id)
+    key = owned_id(owner, "batch_id", batch_id)
     if offset < 0 or not 1 <= limit <= MAX_PAGE:
         raise InvalidInputError(
             f"offset must be >= 0 and limit within 1..{MAX_PAGE}", details={"field": "limit"}
         )
     with unit_of_work(runtime.engine, read_only=True) as session:
-        stored = load_batch(session, batch_id)
+        stored = load_batch(session, key)
         if stored is None or stored.record.owner != owner:
             raise NotFoundError(f"batch {batch_id} not found", details={"batch_id": batch_id})
-        page = list_batch_submissions(session, batch_id, offset=offset, limit=limit)
-        total = count_batch_submissions(session, batch_id)
-        holders = _holder_files(session, batch_id, page)
+        page = list_batch_submissions(session, key, offset=offset, limit=limit)
+        total = count_batch_submissions(session, key)
+        holders = _holder_files(session, key, page)
     return SubmissionPage(tuple(_file(item, holders) for item in page), total, offset, limit)
 
 
@@ -520,14 +521,3 @@ def document_json(document: BatchDocument) -> JsonObject:
         "missing_essay_ids": list(document.missing_essay_ids),
         "report": document.report,
     }
-
-
-@outage_as_not_ready
-def owner_of_batch(runtime: Runtime, batch_id: str) -> str:
-    """The owner of a stored batch (for operators' tools); NotFoundError when there is none."""
-    check_plain_id("batch_id", batch_id)
-    with unit_of_work(runtime.engine, read_only=True) as session:
-        stored = load_batch(session, batch_id)
-    if stored is None:
-        raise NotFoundError(f"batch {batch_id} not found", details={"batch_id": batch_id})
-    return stored.record.owner

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import base64
 import secrets
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 
 from sqlalchemy.orm import Session
@@ -18,6 +18,7 @@ from db.clock import stamp
 from db.session import unit_of_work
 from db.webhooks import DeliveryRecord, DeliveryState, WebhookTarget
 from els.errors import InvalidInputError, NotFoundError
+from els.ids import public_id, public_payload
 from services.bounds import check_plain_id
 from services.outages import outage_as_not_ready
 from services.runtime import Runtime
@@ -104,7 +105,8 @@ def list_deliveries(
     if not 1 <= limit <= MAX_LISTED:
         raise InvalidInputError(f"limit is between 1 and {MAX_LISTED}", details={"limit": limit})
     with unit_of_work(runtime.engine, read_only=True) as session:
-        return webhooks.list_deliveries(session, owner=owner, state=state, limit=limit)
+        records = webhooks.list_deliveries(session, owner=owner, state=state, limit=limit)
+    return [replace(record, batch_id=public_id(record.batch_id)) for record in records]
 
 
 @outage_as_not_ready
@@ -122,7 +124,9 @@ def queue_delivery(
     session: Session, *, event_id: str, event_type: str, batch_id: str, payload: str, at: datetime
 ) -> bool:
     """In the caller's transaction, queue a delivery of the event if its type is delivered and its batch
-    has a webhook; True when one was queued now (a republished event queues nothing new)."""
+    has a webhook; True when one was queued now (a republished event queues nothing new).
+
+    The receiver is the batch's owner, so the payload names the batch and its essays by public ids."""
     if event_type not in WEBHOOK_EVENT_TYPES:
         return False
     target: WebhookTarget | None = webhooks.target_for_batch(session, batch_id)
@@ -134,7 +138,7 @@ def queue_delivery(
         event_type=event_type,
         batch_id=batch_id,
         target=target,
-        payload=payload,
+        payload=public_payload(payload, target.owner),
         at=at,
     )
 

@@ -57,6 +57,6 @@ def test_db_upgrade_then_purge_dry_run(cli_env: dict[str, str], tmp_path: Path) 
 
 
 def test_unknown_batch_is_a_clear_error_with_its_code(cli_env: dict[str, str], tmp_path: Path) -> None:
-    result = els("batch", "status", "no-such-batch", env=cli_env, cwd=tmp_path)
+    result = els("batch", "status", "no-such-batch", "--owner", "teacher-1", env=cli_env, cwd=tmp_path)
     assert result.returncode == 1
     assert "[NOT_FOUND]" in result.stderr

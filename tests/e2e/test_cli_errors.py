@@ -48,7 +48,12 @@ CASES: list[tuple[tuple[str, ...], dict[str, str], int, str]] = [
     (("batch", "list", "--limit", "0"), {}, 2, "limit"),
     (("batch", "create", "--expected", "x", "--owner", "t"), {}, 2, "Invalid value"),
     (("batch", "list"), {"ELS_SHARDS": "0"}, 2, "ELS_SHARDS"),
-    (("batch", "status", "b1"), {"ELS_REDIS_URL": "redis://127.0.0.1:1/0"}, 1, "cannot reach Redis"),
+    (
+        ("batch", "status", "b1", "--owner", "o"),
+        {"ELS_REDIS_URL": "redis://127.0.0.1:1/0"},
+        1,
+        "cannot reach Redis",
+    ),
     (("demo", "/no/such/folder"), {}, 2, "/no/such/folder"),
     (("purge", "--older-than", "-1"), {}, 2, "--older-than"),
 ]

@@ -13,6 +13,7 @@ from bootstrap import build_runtime
 from celeryconfig import CONTROL_TASKS, SWEEP_TASK
 from coordinator import BatchState
 from db.migrate import upgrade
+from els.ids import scoped_id
 from els.settings import Settings
 from services.intake import BatchRequest, register_batch
 from tasks.app import create_app
@@ -61,10 +62,10 @@ def test_a_batch_expires_and_completes_while_essays_wait_in_their_queue(
             time.sleep(0.1)
         app.send_task(SWEEP_TASK, expires=30)  # as beat sends it
         give_up = time.monotonic() + 60
-        status = runtime.coordinator.status(batch.batch_id)
+        status = runtime.coordinator.status(scoped_id("teacher", batch.batch_id))
         while status is not None and status.state is not BatchState.DONE and time.monotonic() < give_up:
             time.sleep(0.2)
-            status = runtime.coordinator.status(batch.batch_id)
+            status = runtime.coordinator.status(scoped_id("teacher", batch.batch_id))
         assert status is not None and status.state is BatchState.DONE, worker.log_tail()
         assert status.closed_as is BatchState.EXPIRED
         assert redis_client.llen(settings.queue) == BACKLOG  # no essay work was needed, none was taken

@@ -18,6 +18,7 @@ from coordinator.clock import now_ms
 from db.batches import load_report
 from db.models import OutboxEvent, Submission
 from db.session import unit_of_work
+from els.ids import public_id
 from services.intake import Upload, submit_essays
 from services.process import process_and_settle, process_submission
 from services.runtime import Runtime
@@ -239,7 +240,11 @@ def test_uploads_received_before_the_deadline_take_their_slots_however_late_they
     backlog = BacklogDispatcher()
     uploads = [Upload(f"{n}.txt", "text/plain", text.encode()) for n, text in enumerate(ESSAYS[:2])]
     submit_essays(
-        replace(runtime, dispatcher=backlog), "teacher-1", batch_id, uploads, correlation_id="corr-backlog"
+        replace(runtime, dispatcher=backlog),
+        "teacher-1",
+        public_id(batch_id),
+        uploads,
+        correlation_id="corr-backlog",
     )
     assert len(backlog.waiting) == 2
     opened = runtime.coordinator.status(batch_id)

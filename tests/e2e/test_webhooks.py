@@ -20,6 +20,7 @@ from celeryconfig import SWEEP_TASK
 from coordinator import BatchState
 from db.migrate import upgrade
 from els.events import event_id_for
+from els.ids import scoped_id
 from els.settings import Settings
 from services.intake import BatchRequest, register_batch
 from services.runtime import Runtime
@@ -104,18 +105,18 @@ def test_every_final_batch_event_is_accepted_exactly_once_after_two_refusals(
             runtime, BatchRequest(owner=owner, correlation_id="c-e", expected_count=2, deadline_seconds=1)
         )
         for index, text in enumerate(ESSAYS[:2]):
-            submit(runtime, sealed.batch_id, f"{index}.txt", text.encode())
+            submit(runtime, scoped_id(owner, sealed.batch_id), f"{index}.txt", text.encode())
         while time.time() <= expiring.deadline_at.timestamp():  # it expires with no upload at all
             time.sleep(0.1)
         create_app(deployment.settings).send_task(SWEEP_TASK, expires=30)
-        wait_for_state(runtime, sealed.batch_id, BatchState.DONE, timeout=90)
-        wait_for_state(runtime, expiring.batch_id, BatchState.DONE, timeout=90)
+        wait_for_state(runtime, scoped_id(owner, sealed.batch_id), BatchState.DONE, timeout=90)
+        wait_for_state(runtime, scoped_id(owner, expiring.batch_id), BatchState.DONE, timeout=90)
         wait_for_delivered(runtime, owner, 3)
 
     expected = {
-        str(event_id_for("batch.completed", sealed.batch_id)),
-        str(event_id_for("batch.expired", expiring.batch_id)),
-        str(event_id_for("batch.completed", expiring.batch_id)),
+        str(event_id_for("batch.completed", scoped_id(owner, sealed.batch_id))),
+        str(event_id_for("batch.expired", scoped_id(owner, expiring.batch_id))),
+        str(event_id_for("batch.completed", scoped_id(owner, expiring.batch_id))),
     }
     seen = receiver.received
     assert seen.bad_signatures == 0
@@ -147,14 +148,14 @@ def test_a_sender_killed_mid_delivery_redelivers_under_the_same_id_and_the_event
                 webhook_secret=secret,
             ),
         )
-        submit(runtime, batch.batch_id, "only.txt", ESSAYS[3].encode())
+        submit(runtime, scoped_id(owner, batch.batch_id), "only.txt", ESSAYS[3].encode())
         assert receiver.holding.wait(timeout=120), deployment.worker.log_tail()
         deployment.worker.kill()
         receiver.release()
         deployment.worker.start()  # its beat asks for the sender again once the dead attempt's lease ends
         wait_for_delivered(runtime, owner, 1)
 
-    event_id = str(event_id_for("batch.completed", batch.batch_id))
+    event_id = str(event_id_for("batch.completed", scoped_id(owner, batch.batch_id)))
     seen = receiver.received
     assert seen.bad_signatures == 0
     assert list(seen.attempts) == [event_id]  # every attempt carried the same webhook-id

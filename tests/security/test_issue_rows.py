@@ -11,13 +11,16 @@ import logging
 import subprocess
 import sys
 import threading
+import time
 from pathlib import Path
 
 import pytest
+from celery.worker.worker import WorkController
 from fastapi.testclient import TestClient
 
 import services.intake
 from db.models import Batch, Submission
+from els.ids import scoped_id
 from els.settings import Settings
 from essays.detect import detect_media_type
 from tests.e2e.api.conftest import ALICE, BOB, essay_text, new_batch_id, rows_of
@@ -89,11 +92,83 @@ def test_row5_a_refused_registration_writes_no_sql_and_leaves_its_id_free(
     assert client.post("/v1/batches", json=body, headers=ALICE).status_code == 201
 
 
-@pytest.mark.xfail(strict=True, reason="issue 15 row 6 is open: batch ids are one namespace across owners")
 def test_row6_another_owners_batch_id_is_indistinguishable_from_a_free_one(client: TestClient) -> None:
     batch_id = registered(client)
     answer = client.post("/v1/batches", json={"batch_id": batch_id, "expected_count": 1}, headers=BOB)
-    assert answer.status_code == 201
+    assert answer.status_code == 201, answer.text
+    assert answer.json()["essay_ids"] == [f"{batch_id}-001"]
+    # A replay by bob is his own replay; alice's batch is still hers alone, and still expects one essay.
+    again = client.post("/v1/batches", json={"batch_id": batch_id, "expected_count": 1}, headers=BOB)
+    assert again.status_code == 200
+    bobs = client.post(f"/v1/batches/{batch_id}/essays", json={"text": essay_text("bob's")}, headers=BOB)
+    assert bobs.status_code == 202, bobs.text
+    alices = client.get(f"/v1/batches/{batch_id}", headers=ALICE).json()
+    assert alices["batch_id"] == batch_id and alices["essays"][0]["submission_id"] is None
+    assert client.get(f"/v1/batches/{batch_id}/submissions", headers=ALICE).json()["total"] == 0
+
+
+def test_row6_generated_and_explicit_essay_ids_of_another_owner_are_free(client: TestClient) -> None:
+    # Bob takes the slot ids alice's batch will generate before she registers it, then her own names.
+    batch_id = new_batch_id()
+    slots = [f"{batch_id}-001", f"{batch_id}-002"]
+    taken = client.post("/v1/batches", json={"batch_id": new_batch_id(), "essay_ids": slots}, headers=BOB)
+    assert taken.status_code == 201, taken.text
+    alices = client.post("/v1/batches", json={"batch_id": batch_id, "expected_count": 2}, headers=ALICE)
+    assert alices.status_code == 201, alices.text
+    assert alices.json()["essay_ids"] == slots
+    for headers, owner_batch in ((ALICE, batch_id), (BOB, taken.json()["batch_id"])):
+        essay = client.get(f"/v1/essays/{slots[0]}", headers=headers)
+        assert essay.status_code == 200 and essay.json()["batch_id"] == owner_batch
+
+
+def test_row6_a_scoped_id_is_not_a_public_id(client: TestClient) -> None:
+    # The stored form of an id is no door into it: `~` is refused in every id an owner sends.
+    batch_id = registered(client)
+    scoped = scoped_id("alice", batch_id)
+    for headers in (ALICE, BOB):
+        assert client.get(f"/v1/batches/{scoped}", headers=headers).status_code in (404, 422)
+    answer = client.post("/v1/batches", json={"batch_id": scoped, "expected_count": 1}, headers=BOB)
+    assert answer.status_code == 422 and code_of(answer.json()) == "INVALID_INPUT"
+
+
+def test_row6_no_answer_shows_an_owner_scoped_id(client: TestClient, els_worker: WorkController) -> None:
+    batch_id = new_batch_id()
+    tag = scoped_id("alice", "")
+    answers = [
+        client.post("/v1/batches", json={"batch_id": batch_id, "essay_ids": ["e1", "e2"]}, headers=ALICE)
+    ]
+    files = [
+        ("files", (f"{n}.txt", essay_text(f"subject {n}").encode(), "text/plain")) for n in ("a", "b", "c")
+    ]
+    files.append(("files", ("copy.txt", essay_text("subject a").encode(), "text/plain")))
+    answers.append(client.post(f"/v1/batches/{batch_id}/essays", files=files, headers=ALICE))
+    deadline = time.monotonic() + 90
+    while time.monotonic() < deadline:
+        status = client.get(f"/v1/batches/{batch_id}", headers=ALICE)
+        if status.json().get("state") == "done":
+            break
+        time.sleep(0.2)
+    answers.append(status)
+    submission_id = answers[1].json()["submissions"][0]["submission_id"]
+    for path in (
+        "/v1/batches?state=active",
+        f"/v1/batches/{batch_id}/report",
+        f"/v1/batches/{batch_id}/report.csv",
+        f"/v1/batches/{batch_id}/submissions",
+        f"/v1/submissions/{submission_id}",
+        "/v1/essays/e1",
+        "/v1/essays/missing-essay",
+        "/v1/webhooks/deliveries",
+    ):
+        answers.append(client.get(path, headers=ALICE))
+    answers.append(client.post(f"/v1/batches/{batch_id}/close", headers=ALICE))
+    answers.append(
+        client.post("/v1/batches", json={"batch_id": batch_id, "expected_count": 9}, headers=ALICE)
+    )
+    assert status.json()["state"] == "done", status.text
+    for answer in answers:
+        assert tag not in answer.text and tag not in str(answer.headers), (answer.url, answer.text)
+    assert {answer.status_code for answer in answers} <= {200, 201, 202, 404, 409}
 
 
 @pytest.mark.parametrize(

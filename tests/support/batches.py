@@ -12,6 +12,7 @@ from db.blobs import new_upload_key
 from db.session import unit_of_work
 from db.submissions import NewSubmission, store_submission
 from db.uploads import StoredUpload
+from els.ids import scoped_id
 from services.intake import BatchRequest
 from services.intake import register_batch as register
 from services.runtime import Runtime
@@ -20,14 +21,15 @@ from services.runtime import Runtime
 def register_batch(
     runtime: Runtime, count: int, *, deadline_seconds: int = 3600, owner: str = "teacher-1"
 ) -> str:
-    """Register a batch of `count` slots through intake; returns its id."""
+    """Register a batch of `count` slots through intake; returns its owner-scoped id, as SQL, Redis and
+    the tasks know it (`els.ids.public_id` gives the owner's)."""
     request = BatchRequest(
         owner=owner,
         correlation_id=f"corr-{uuid.uuid4().hex[:8]}",
         expected_count=count,
         deadline_seconds=deadline_seconds,
     )
-    return register(runtime, request).batch_id
+    return scoped_id(owner, register(runtime, request).batch_id)
 
 
 def submit(runtime: Runtime, batch_id: str, filename: str, data: bytes, *, enqueue: bool = True) -> str:

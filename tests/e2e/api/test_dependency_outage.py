@@ -17,6 +17,7 @@ from httpx import Response
 from db.engine import create_db_engine
 from db.outbox import list_events
 from db.session import unit_of_work
+from els.ids import scoped_id
 from els.settings import Settings
 from tests.e2e.api.conftest import ALICE, essay_text, new_batch_id, serving
 from tests.e2e.api.test_auth_and_errors import error_code, register, submissions_of
@@ -40,11 +41,11 @@ def assert_not_ready(answer: Response) -> None:
 
 
 def event_types(settings: Settings, batch_id: str) -> list[str]:
-    """The outbox events SQL holds about the batch, oldest first."""
+    """The outbox events SQL holds about alice's batch, oldest first."""
     engine = create_db_engine(settings.database_url)
     try:
         with unit_of_work(engine, read_only=True) as session:
-            return [event.event_type for event in list_events(session, batch_id)]
+            return [event.event_type for event in list_events(session, scoped_id("alice", batch_id))]
     finally:
         engine.dispose()
 

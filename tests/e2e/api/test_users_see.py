@@ -11,6 +11,7 @@ from celery.worker.worker import WorkController
 from fastapi.testclient import TestClient
 
 from coordinator import Coordinator
+from els.ids import scoped_id
 from els.settings import Settings
 from tests.e2e.api.conftest import ALICE, BOB, essay_text, new_batch_id
 from tests.e2e.api.test_batches_end_to_end import wait_for_state
@@ -161,7 +162,9 @@ def test_a_finished_batch_past_retention_answers_410_pointing_at_its_report(
     assert client.post(f"/v1/batches/{batch_id}/essays", files=files, headers=ALICE).status_code == 202
     wait_for_state(client, batch_id, "done")
     coordinator = Coordinator.from_settings(api_settings, redis_client)
-    redis_client.delete(coordinator.config.keys.batch(batch_id).hash)  # as retention would
+    redis_client.delete(
+        coordinator.config.keys.batch(scoped_id("alice", batch_id)).hash
+    )  # as retention would
     gone = client.get(f"/v1/batches/{batch_id}", headers=ALICE)
     assert gone.status_code == 410, gone.text
     error = gone.json()["error"]

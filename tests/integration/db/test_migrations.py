@@ -16,6 +16,7 @@ from db.columns import UtcDateTime
 from db.engine import create_db_engine
 from db.migrate import current, downgrade, head, upgrade
 from db.models import Base
+from els.ids import scoped_id
 from tests.integration.db.builders import T0
 from tests.integration.db.conftest import fresh_postgres_database
 
@@ -198,5 +199,111 @@ def test_0007_moves_every_upload_out_of_sql_into_the_blob_store_and_back(
         with engine.connect() as connection:
             back = {bytes(data) for _, data in connection.execute(text("SELECT sha256, data FROM contents"))}
         assert back == {upload, text_too}
+    finally:
+        engine.dispose()
+
+
+def _insert_finished_batches(engine: Engine) -> None:
+    # At 0007: alice's DONE batch with a filled slot, a failed one and a report; bob's cancelled one.
+    rows = {
+        "batches": [
+            {"batch_id": "b1", "owner": "alice", "essay_ids": '["e1", "e2"]', "state": "done"},
+            {"batch_id": "b2", "owner": "bob", "essay_ids": '["b2-001"]', "state": "cancelled"},
+        ],
+    }
+    with engine.begin() as connection:
+        for batch in rows["batches"]:
+            connection.execute(
+                text(
+                    "INSERT INTO batches (batch_id, owner, expected_count, essay_ids, language, deadline_at,"
+                    " correlation_id, metadata, state, registered_at, report) VALUES (:batch_id, :owner, 2,"
+                    " :essay_ids, 'en', :at, 'c', '{}', :state, :at, :report)"
+                ),
+                {**batch, "at": T0, "report": '{"essays": [{"essay_id": "e1", "filename": "e2"}]}'},
+            )
+        connection.execute(
+            text("INSERT INTO uploads (sha256, blob_key, size, created_at) VALUES ('h', 'k', 1, :at)"),
+            {"at": T0},
+        )
+        connection.execute(
+            text(
+                "INSERT INTO submissions (submission_id, batch_id, filename, media_type, upload_sha256,"
+                " state, essay_id, correlation_id, created_at, updated_at)"
+                " VALUES ('s1', 'b1', 'f', 't', 'h', 'ready', 'e1', 'c', :at, :at)"
+            ),
+            {"at": T0},
+        )
+        for position, (essay_id, batch_id) in enumerate((("e1", "b1"), ("e2", "b1"), ("b2-001", "b2"))):
+            connection.execute(
+                text(
+                    "INSERT INTO essays (essay_id, batch_id, position, state, created_at, updated_at,"
+                    " submission_id) VALUES (:essay_id, :batch_id, :position, 'analysed', :at, :at, :s)"
+                ),
+                {
+                    "essay_id": essay_id,
+                    "batch_id": batch_id,
+                    "position": position,
+                    "at": T0,
+                    "s": "s1" if essay_id == "e1" else None,
+                },
+            )
+        connection.execute(
+            text(
+                "INSERT INTO failures (submission_id, batch_id, essay_id, code, detail, created_at)"
+                " VALUES ('s1', 'b1', 'e2', 'X', 'd', :at)"
+            ),
+            {"at": T0},
+        )
+
+
+def test_ids_become_owner_scoped_in_every_table_and_go_back_on_downgrade(empty_database_url: str) -> None:
+    upgrade(empty_database_url, "0007")
+    engine = create_db_engine(empty_database_url)
+    alice, bob = scoped_id("alice", ""), scoped_id("bob", "")
+    try:
+        _insert_finished_batches(engine)
+        upgrade(empty_database_url)
+        with engine.connect() as connection:
+            batches = {row[0] for row in connection.execute(text("SELECT batch_id FROM batches"))}
+            essays = {
+                (row[0], row[1]) for row in connection.execute(text("SELECT essay_id, batch_id FROM essays"))
+            }
+            submission = connection.execute(text("SELECT batch_id, essay_id FROM submissions")).one()
+            failure = connection.execute(text("SELECT batch_id, essay_id FROM failures")).one()
+            report = connection.scalar(text(f"SELECT report FROM batches WHERE batch_id = '{alice}b1'"))
+        assert set(batches) == {f"{alice}b1", f"{bob}b2"}
+        assert essays == {
+            (f"{alice}e1", f"{alice}b1"),
+            (f"{alice}e2", f"{alice}b1"),
+            (f"{bob}b2-001", f"{bob}b2"),
+        }
+        assert tuple(submission) == (f"{alice}b1", f"{alice}e1")
+        assert tuple(failure) == (f"{alice}b1", f"{alice}e2")
+        # The report's essay ids are renamed; a filename that happens to equal an id is not.
+        assert f'"essay_id": "{alice}e1"' in str(report).replace("'", '"')
+        assert f"{alice}e2" not in str(report)
+        keys = {fk["name"] for name in TABLES for fk in inspect(engine).get_foreign_keys(name)}
+        assert "fk_failures_essay_id_essays" in keys and "fk_essays_batch_id_batches" in keys
+
+        downgrade(empty_database_url, "0007")
+        with engine.connect() as connection:
+            back = set(connection.scalars(text("SELECT essay_id FROM essays")))
+        assert back == {"e1", "e2", "b2-001"}
+    finally:
+        engine.dispose()
+
+
+def test_the_upgrade_refuses_while_a_batch_is_unfinished(empty_database_url: str) -> None:
+    upgrade(empty_database_url, "0007")
+    engine = create_db_engine(empty_database_url)
+    try:
+        _insert_finished_batches(engine)
+        with engine.begin() as connection:
+            connection.execute(text("UPDATE batches SET state = 'open' WHERE batch_id = 'b2'"))
+        with pytest.raises(RuntimeError, match="1 batches are not finished"):
+            upgrade(empty_database_url)
+        assert current(empty_database_url) == "0007"
+        with engine.connect() as connection:
+            assert set(connection.scalars(text("SELECT batch_id FROM batches"))) == {"b1", "b2"}
     finally:
         engine.dispose()

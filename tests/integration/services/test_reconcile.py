@@ -14,6 +14,7 @@ from coordinator import now_ms
 from db.batches import load_batch, load_report
 from db.session import unit_of_work
 from els.errors import NotReadyError
+from els.ids import scoped_id
 from essays.lifecycle import BatchState
 from services.intake import BatchRequest, register_batch
 from services.runtime import Runtime
@@ -53,22 +54,23 @@ def test_a_registration_that_never_reached_redis_expires_with_every_slot_missing
     runtime: Runtime, unreachable: Runtime
 ) -> None:
     batch_id = f"crash-{uuid.uuid4().hex[:8]}"
+    key = scoped_id("teacher-1", batch_id)
     with pytest.raises(NotReadyError):
         register_batch(unreachable, request(batch_id))
-    assert events(runtime, batch_id, "batch.registered") == []  # queued only once Redis confirms
-    assert not runtime.coordinator.knows(batch_id)
+    assert events(runtime, key, "batch.registered") == []  # queued only once Redis confirms
+    assert not runtime.coordinator.knows(key)
 
     assert sweep(runtime, now_ms()).unregistered == ()  # not before its deadline is well past
     result = sweep(runtime, well_past_deadline(runtime))
 
-    assert result.unregistered == (batch_id,)
+    assert result.unregistered == (key,)
     with unit_of_work(runtime.engine, read_only=True) as session:
-        stored = load_batch(session, batch_id)
-        report = load_report(session, batch_id)
+        stored = load_batch(session, key)
+        report = load_report(session, key)
     assert stored is not None
     assert (stored.state, stored.closed_as) == (BatchState.DONE, BatchState.EXPIRED)
     assert report is not None
-    slots = [f"{batch_id}-00{n}" for n in (1, 2, 3)]
+    slots = [f"{key}-00{n}" for n in (1, 2, 3)]
     assert report["counts"] == {
         "expected": 3,
         "analysed": 0,
@@ -79,8 +81,8 @@ def test_a_registration_that_never_reached_redis_expires_with_every_slot_missing
         "duplicates": 0,
     }
     for event_type in ("batch.registered", "batch.expired", "batch.completed"):
-        assert len(events(runtime, batch_id, event_type)) == 1, event_type
-    data = events(runtime, batch_id, "batch.expired")[0]["data"]
+        assert len(events(runtime, key, event_type)) == 1, event_type
+    data = events(runtime, key, "batch.expired")[0]["data"]
     assert isinstance(data, dict)
     assert data["missing_essay_ids"] == slots
 
@@ -89,24 +91,26 @@ def test_reconciling_twice_changes_nothing_and_a_retry_answers_the_closed_batch(
     runtime: Runtime, unreachable: Runtime
 ) -> None:
     batch_id = f"crash-{uuid.uuid4().hex[:8]}"
+    key = scoped_id("teacher-1", batch_id)
     with pytest.raises(NotReadyError):
         register_batch(unreachable, request(batch_id))
     later = well_past_deadline(runtime)
-    assert sweep(runtime, later).unregistered == (batch_id,)
+    assert sweep(runtime, later).unregistered == (key,)
     assert sweep(runtime, later + 1000).unregistered == ()
 
     retried = register_batch(runtime, request(batch_id))
 
     assert (retried.state, retried.created) == (BatchState.DONE, False)
-    assert not runtime.coordinator.knows(batch_id)  # the retry did not bring it back to life in Redis
-    assert len(events(runtime, batch_id, "batch.completed")) == 1
+    assert not runtime.coordinator.knows(key)  # the retry did not bring it back to life in Redis
+    assert len(events(runtime, key, "batch.completed")) == 1
 
 
 def test_a_batch_redis_knows_is_left_to_the_coordinator(runtime: Runtime) -> None:
     batch_id = f"live-{uuid.uuid4().hex[:8]}"
+    key = scoped_id("teacher-1", batch_id)
     register_batch(runtime, request(batch_id))
 
     result = sweep(runtime, well_past_deadline(runtime))
 
     assert result.unregistered == ()
-    assert batch_id in result.expired
+    assert key in result.expired

@@ -13,6 +13,7 @@ from sqlalchemy import func, select, update
 
 from db.models import Batch, Content, UploadBlob
 from db.session import unit_of_work
+from els.ids import public_id
 from els.settings import Settings
 from services import retention
 from services.intake import Upload, submit_essays
@@ -57,7 +58,7 @@ def test_an_upload_goes_to_the_blob_store_once_and_its_processing_reads_it(blob_
     sha256 = hashlib.sha256(ESSAY).hexdigest()
     first = register_batch(runtime, 2)
     (accepted,) = submit_essays(
-        runtime, "teacher-1", first, [Upload("a.txt", "text/plain", ESSAY)], correlation_id="c"
+        runtime, "teacher-1", public_id(first), [Upload("a.txt", "text/plain", ESSAY)], correlation_id="c"
     )
     keys = upload_keys(runtime)
     assert list(keys) == [sha256]
@@ -70,7 +71,9 @@ def test_an_upload_goes_to_the_blob_store_once_and_its_processing_reads_it(blob_
 
     # The same bytes in another batch reuse the recorded blob: nothing is written twice.
     second = register_batch(runtime, 1)
-    submit_essays(runtime, "teacher-1", second, [Upload("copy.txt", "text/plain", ESSAY)], correlation_id="c")
+    submit_essays(
+        runtime, "teacher-1", public_id(second), [Upload("copy.txt", "text/plain", ESSAY)], correlation_id="c"
+    )
     assert upload_keys(runtime) == keys
 
 
@@ -81,12 +84,16 @@ def test_a_purge_deletes_the_blobs_only_its_batches_referred_to(blob_runtime: Ru
     submit_essays(
         runtime,
         "teacher-1",
-        finished,
+        public_id(finished),
         [Upload("own.txt", "text/plain", own), Upload("shared.txt", "text/plain", shared)],
         correlation_id="c",
     )
     submit_essays(
-        runtime, "teacher-1", kept, [Upload("shared.txt", "text/plain", shared)], correlation_id="c"
+        runtime,
+        "teacher-1",
+        public_id(kept),
+        [Upload("shared.txt", "text/plain", shared)],
+        correlation_id="c",
     )
     keys = {hashlib.sha256(data).hexdigest(): data for data in (own, shared)}
     recorded = upload_keys(runtime)

@@ -35,21 +35,20 @@ def public_id(scoped: str) -> str:
     return public if separator else scoped
 
 
-def public_json(value: JsonValue, owner: str) -> JsonValue:
-    """`value` (a stored report, an event's payload) with the owner's scoped ids made public again."""
+def public_object(value: JsonObject, owner: str) -> JsonObject:
+    """`value` (a stored report) with the owner's scoped ids made public again."""
     prefix = owner_tag(owner) + SEPARATOR
+    return {key: _unprefixed(item, prefix) for key, item in value.items()}
+
+
+def _unprefixed(value: JsonValue, prefix: str) -> JsonValue:
     if isinstance(value, str):
         return value.removeprefix(prefix)
     if isinstance(value, list):
-        return [public_json(item, owner) for item in value]
+        return [_unprefixed(item, prefix) for item in value]
     if isinstance(value, dict):
-        return {key: public_json(item, owner) for key, item in value.items()}
+        return {key: _unprefixed(item, prefix) for key, item in value.items()}
     return value
-
-
-def public_object(value: JsonObject, owner: str) -> JsonObject:
-    """As `public_json`, for a JSON object."""
-    return {key: public_json(item, owner) for key, item in value.items()}
 
 
 def public_payload(payload: str, owner: str) -> str:

@@ -4,6 +4,10 @@ Each script method validates its input before any round trip, builds the script'
 the registered script and hands the raw reply to coordinator/replies.py, the one place replies are
 parsed. Every rule lives in the Lua scripts (coordinator/scripts/).
 
+Every script judges time by the Redis server's clock (`TIME`), never the caller's: a worker whose clock
+runs ahead can neither close a batch before its deadline nor take over a live finalizer. The `now_ms`
+of each method is None for that (what every service passes); a test pins a moment with an int.
+
 There is no asyncio variant: the HTTP API calls this same Coordinator from FastAPI's thread pool
 (`anyio.to_thread.run_sync`), so one client type and one code path serve workers, CLI and API.
 """
@@ -22,10 +26,11 @@ from redis.lock import Lock
 
 from coordinator import narrow
 from coordinator import validation as check
+from coordinator.clock import now_ms as local_now_ms
 from coordinator.config import CoordinatorConfig, config_from_settings
 from coordinator.cursor import decode_cursor, encode_cursor
 from coordinator.eviction import check_eviction_policy, evicting_policy
-from coordinator.keys import ShardKeys, active_member, owner_member
+from coordinator.keys import ShardKeys
 from coordinator.lua import ScriptName, script_source
 from coordinator.model import (
     BatchGate,
@@ -65,7 +70,13 @@ from els.settings import Settings
 Client: TypeAlias = redis.Redis | RedisCluster
 
 MAX_PAGE = 1000
+MAX_RECEIPTS = 1000  # submissions received in one call: one request's uploads
 MAX_PARKED_BATCHES = 1000  # per shard, per gauges call: one HLEN each
+
+
+def _moment(now_ms: int | None) -> str | int:
+    # A moment in a script's ARGV: '' is the server's clock (TIME); an int pins one (tests).
+    return "" if now_ms is None else now_ms
 
 
 def generated_essay_ids(batch_id: str, count: int) -> tuple[str, ...]:
@@ -106,7 +117,7 @@ class Coordinator:
         fingerprint: str,
         correlation_id: str,
         metadata_json: str = "{}",
-        now_ms: int,
+        now_ms: int | None = None,
     ) -> RegisterResult:
         """register.lua: create a batch OPEN with its slots (explicit ids or a count), or replay it.
 
@@ -118,7 +129,9 @@ class Coordinator:
         check.check_id("correlation_id", correlation_id)
         check.check_fingerprint(fingerprint)
         check.check_json("metadata_json", metadata_json, check.MAX_METADATA_BYTES)
-        check.check_deadline(deadline_ms, now_ms, self.config.max_deadline_seconds)
+        check.check_deadline(
+            deadline_ms, local_now_ms() if now_ms is None else now_ms, self.config.max_deadline_seconds
+        )
         if (essay_ids is None) == (expected_count is None):
             raise InvalidInputError("give either essay_ids or expected_count", details={"field": "essay_ids"})
         limit = self.config.max_expected_essays
@@ -136,12 +149,10 @@ class Coordinator:
                 owner,
                 fingerprint,
                 deadline_ms,
-                now_ms,
-                deadline_ms - now_ms + self.config.retention_ms,  # backstop TTL
+                _moment(now_ms),
+                self.config.retention_ms,  # the backstop TTL is the deadline, then this
                 correlation_id,
                 metadata_json,
-                active_member(batch_id, now_ms),
-                owner_member(owner, batch_id, now_ms),
                 shard.base,
                 *ids,
             ),
@@ -159,22 +170,30 @@ class Coordinator:
             )
         return result
 
-    def receive(self, batch_id: str, submission_id: str, now_ms: int) -> ReceiveResult:
-        """receive.lua: record that an upload reached its OPEN batch before the deadline, or why not.
+    def receive(
+        self, batch_id: str, submission_ids: Sequence[str], now_ms: int | None = None
+    ) -> ReceiveResult:
+        """receive.lua: record that one request's uploads reached their OPEN batch before the deadline,
+        all at one instant or none, or why not.
 
         A deadline is judged here, at receipt: a received upload takes the next slot while the batch is
         OPEN, however late its processing finishes, and the sweep holds the batch's expiry for it (within
-        the late grace). A repeat for the same submission changes nothing and answers as the first call.
+        the late grace). A repeat for the same submissions changes nothing and answers as the first call.
         """
         check.check_id("batch_id", batch_id)
-        check.check_id("submission_id", submission_id)
+        ids = check.check_submission_ids(submission_ids, MAX_RECEIPTS)
         reply = self._run(
-            ScriptName.RECEIVE, (self.config.keys.batch(batch_id).hash,), (submission_id, now_ms)
+            ScriptName.RECEIVE, (self.config.keys.batch(batch_id).hash,), (_moment(now_ms), *ids)
         )
-        return parse_receive(reply, batch_id, submission_id)
+        return parse_receive(reply, batch_id)
 
     def claim(
-        self, batch_id: str, submission_id: str, content_hash: str, payload_json: str, now_ms: int
+        self,
+        batch_id: str,
+        submission_id: str,
+        content_hash: str,
+        payload_json: str,
+        now_ms: int | None = None,
     ) -> SlotResult:
         """claim.lua: the next slot for a processed submission, or why not (duplicate, excess, pending).
 
@@ -193,14 +212,16 @@ class Coordinator:
                 submission_id,
                 content_hash,
                 payload_json,
-                now_ms,
+                _moment(now_ms),
                 self.config.pending_ttl_ms,
                 self.config.pending_cap,
             ),
         )
         return parse_slot(reply, batch_id, submission_id)
 
-    def fail(self, batch_id: str, submission_id: str, code: str, detail: str, now_ms: int) -> SlotResult:
+    def fail(
+        self, batch_id: str, submission_id: str, code: str, detail: str, now_ms: int | None = None
+    ) -> SlotResult:
         """fail.lua: record a final failure; it consumes the next slot so the batch still completes."""
         check.check_id("batch_id", batch_id)
         check.check_id("submission_id", submission_id)
@@ -213,40 +234,41 @@ class Coordinator:
                 submission_id,
                 code,
                 check.clip_detail(detail),
-                now_ms,
+                _moment(now_ms),
                 self.config.pending_ttl_ms,
                 self.config.pending_cap,
             ),
         )
         return parse_slot(reply, batch_id, submission_id)
 
-    def close(self, batch_id: str, owner: str, now_ms: int) -> EndResult:
+    def close(self, batch_id: str, owner: str, now_ms: int | None = None) -> EndResult:
         """close.lua: the owner's OPEN batch -> CLOSED now, with its missing slots; replays answer alike."""
         return self._end(ScriptName.CLOSE, "closed", batch_id, owner, now_ms)
 
-    def cancel(self, batch_id: str, owner: str, now_ms: int) -> EndResult:
+    def cancel(self, batch_id: str, owner: str, now_ms: int | None = None) -> EndResult:
         """cancel.lua: the owner's OPEN batch -> CANCELLED (no report); replays answer alike."""
         return self._end(ScriptName.CANCEL, "cancelled", batch_id, owner, now_ms)
 
-    def _end(self, script: ScriptName, word: str, batch_id: str, owner: str, now_ms: int) -> EndResult:
+    def _end(self, script: ScriptName, word: str, batch_id: str, owner: str, now_ms: int | None) -> EndResult:
         check.check_id("batch_id", batch_id)
         check.check_id("owner", owner)
-        reply = self._run(script, self.config.keys.batch(batch_id).layout, (batch_id, owner, now_ms))
+        reply = self._run(script, self.config.keys.batch(batch_id).layout, (batch_id, owner, _moment(now_ms)))
         return parse_end(reply, batch_id, word)
 
-    def begin_finalize(self, batch_id: str, now_ms: int, lease_ms: int) -> FinalizeTicket:
-        """begin_finalize.lua: SEALED|EXPIRED -> FINALIZING for one caller, or a takeover after the lease."""
+    def begin_finalize(self, batch_id: str, now_ms: int | None, lease_ms: int) -> FinalizeTicket:
+        """begin_finalize.lua: SEALED|EXPIRED -> FINALIZING for one caller, or a takeover after the lease
+        (judged by the server's clock, so a caller whose clock runs ahead cannot cut a live lease short)."""
         check.check_id("batch_id", batch_id)
         check.check_positive("lease_ms", lease_ms)
         keys = self.config.keys.batch(batch_id)
         reply = self._run(
             ScriptName.BEGIN_FINALIZE,
             (keys.hash, keys.shard.stuck, keys.shard.tokens),
-            (batch_id, now_ms, lease_ms),
+            (batch_id, _moment(now_ms), lease_ms),
         )
         return parse_ticket(reply, batch_id)
 
-    def complete_finalize(self, batch_id: str, token: str, now_ms: int) -> bool:
+    def complete_finalize(self, batch_id: str, token: str, now_ms: int | None = None) -> bool:
         """complete_finalize.lua: FINALIZING -> DONE if `token` is current; True only for that call."""
         check.check_id("batch_id", batch_id)
         check.check_id("token", token)
@@ -254,7 +276,7 @@ class Coordinator:
         reply = self._run(
             ScriptName.COMPLETE_FINALIZE,
             (*keys.layout, keys.shard.active, keys.shard.owners),
-            (batch_id, token, now_ms, self.config.retention_ms, keys.shard.base),
+            (batch_id, token, _moment(now_ms), self.config.retention_ms, keys.shard.base),
         )
         return narrow.flag(reply)
 
@@ -271,26 +293,25 @@ class Coordinator:
         reply: object = self.client.hmget(self.config.keys.batch(batch_id).hash, list(PROGRESS_FIELDS))
         return parse_progress(reply, batch_id)
 
-    def gate(self, batch_id: str) -> BatchGate | None:
-        """Owner, state and deadline in one HMGET (O(1) whatever the batch's size), or None.
+    def gate(self, batch_id: str, now_ms: int | None = None) -> BatchGate | None:
+        """gate.lua: owner, state and deadline in one HMGET (O(1) whatever the batch's size), or None.
 
         A read for intake's early answer only: `receive` is the step that decides, atomically.
         """
         check.check_id("batch_id", batch_id)
-        reply: object = self.client.hmget(
-            self.config.keys.batch(batch_id).hash, ["state", "owner", "deadline_ms"]
-        )
+        reply = self._run(ScriptName.GATE, (self.config.keys.batch(batch_id).hash,), (_moment(now_ms),))
         return parse_gate(reply, batch_id)
 
     # -- walks over the shards: bounded by the caller's limit, never by the number of batches --------
 
-    def _rotation(self, now_ms: int) -> list[ShardKeys]:
-        # Start at a shard that moves with time, so a backlog in one shard cannot starve the others.
+    def _rotation(self, now_ms: int | None) -> list[ShardKeys]:
+        # Start at a shard that moves with time, so a backlog in one shard cannot starve the others
+        # (any clock does for that).
         keys = self.config.keys
-        start = now_ms % keys.shards
+        start = (local_now_ms() if now_ms is None else now_ms) % keys.shards
         return [keys.shard((start + offset) % keys.shards) for offset in range(keys.shards)]
 
-    def expire_due(self, now_ms: int, limit: int) -> list[ExpiredBatch]:
+    def expire_due(self, now_ms: int | None, limit: int) -> list[ExpiredBatch]:
         """expire.lua per shard: OPEN -> EXPIRED for at most `limit` batches due at `now_ms`, each once.
 
         A due batch still waiting for uploads received in time is held (within the late grace): it stays
@@ -308,7 +329,7 @@ class Coordinator:
                 reply = self._run(
                     ScriptName.EXPIRE,
                     (shard.deadlines, shard.stuck),
-                    (shard.base, now_ms, asked, grace_ms, held, budget),
+                    (shard.base, _moment(now_ms), asked, grace_ms, held, budget),
                 )
                 scanned, newly_held, spent, batches = parse_expired(reply)
                 expired.extend(batches)
@@ -319,7 +340,7 @@ class Coordinator:
                 break
         return expired
 
-    def rekick_stuck(self, now_ms: int, older_than_ms: int, limit: int) -> list[StuckBatch]:
+    def rekick_stuck(self, now_ms: int | None, older_than_ms: int, limit: int) -> list[StuckBatch]:
         """rekick.lua per shard: batches sealed, expired or finalizing for over `older_than_ms`."""
         check.check_positive("limit", limit)
         if older_than_ms < 0:
@@ -329,7 +350,7 @@ class Coordinator:
             while len(stuck) < limit:
                 asked = limit - len(stuck)
                 reply = self._run(
-                    ScriptName.REKICK, (shard.stuck,), (shard.base, now_ms, now_ms - older_than_ms, asked)
+                    ScriptName.REKICK, (shard.stuck,), (shard.base, _moment(now_ms), older_than_ms, asked)
                 )
                 scanned, batches = parse_rekick(reply)
                 stuck.extend(batches)
@@ -367,7 +388,7 @@ class Coordinator:
         next_cursor = encode_cursor(shard_number, after) if shard_number < shards else None
         return BatchPage(batches=tuple(batches), next_cursor=next_cursor)
 
-    def live_figures(self, now_ms: int, stuck_after_ms: int) -> LiveFigures:
+    def live_figures(self, now_ms: int | None, stuck_after_ms: int) -> LiveFigures:
         """gauges.lua per shard (read-only), summed over the shards.
 
         Overdue: OPEN past the deadline and the late grace (the sweep should have expired them). Stuck:
@@ -379,7 +400,7 @@ class Coordinator:
                 self._run(
                     ScriptName.GAUGES,
                     (shard.deadlines, shard.active, shard.stuck, shard.parked),
-                    (now_ms - self.config.late_grace_ms, now_ms - stuck_after_ms, now_ms, MAX_PARKED_BATCHES),
+                    (self.config.late_grace_ms, stuck_after_ms, _moment(now_ms), MAX_PARKED_BATCHES),
                 )
             )
             for shard in (self.config.keys.shard(number) for number in range(self.config.keys.shards))

@@ -27,9 +27,6 @@ import zlib
 from dataclasses import dataclass
 from functools import cached_property
 
-# Width of the creation time in index members, so lexical order is creation order (ms until year 33658).
-CREATED_WIDTH = 15
-
 
 def shard_of(batch_id: str, shards: int) -> int:
     """The shard a batch lives in: fixed by its id and the deployment's shard count."""
@@ -139,13 +136,3 @@ def _batch_keys(space: KeySpace, batch_id: str) -> BatchKeys:
         found = space.shard(shard_of(batch_id, space.shards)).batch(batch_id)
         _batch_keys_cache[(space, batch_id)] = found
     return found
-
-
-def active_member(batch_id: str, created_ms: int) -> str:
-    """The batch's member in its shard's `active` index."""
-    return f"{created_ms:0{CREATED_WIDTH}d}/{batch_id}"
-
-
-def owner_member(owner: str, batch_id: str, created_ms: int) -> str:
-    """The batch's member in its shard's `owners` index."""
-    return f"{owner}/{created_ms:0{CREATED_WIDTH}d}/{batch_id}"

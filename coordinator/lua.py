@@ -22,6 +22,7 @@ class ScriptName(StrEnum):
     CANCEL = "cancel"
     LIST = "list"
     GAUGES = "gauges"
+    GATE = "gate"
 
 
 def _read(name: str) -> str:

@@ -20,14 +20,16 @@ class RegisterResult:
 
 @dataclass(frozen=True, slots=True)
 class ReceiveResult:
-    """The answer to `receive`: whether the upload was received in time and keeps a right to a slot.
+    """The answer to `receive`: whether a request's uploads were received in time, each keeping a right to
+    a slot, or none was.
 
     `refusal` says why not: `unknown` (no such batch), `closed` (`state` says what it is) or `late` (the
-    deadline has passed). `replayed`: the receipt was recorded by an earlier call, and nothing changed.
+    deadline has passed). `replayed`: every receipt was recorded by an earlier call, and nothing changed.
+    `received_ms`: the server's instant of this call's receipts (of the first one's earlier receipt, on a
+    replay).
     """
 
     batch_id: str
-    submission_id: str
     received: bool
     replayed: bool
     refusal: str | None
@@ -216,9 +218,11 @@ class BatchProgress:
 
 @dataclass(frozen=True, slots=True)
 class BatchGate:
-    """What intake checks before it stores an upload: whose batch it is, its state and its deadline."""
+    """What intake checks before it stores an upload: whose batch it is, its state and its deadline
+    (`late`: passed by the server's clock)."""
 
     batch_id: str
     owner: str
     state: BatchState
     deadline_ms: int
+    late: bool

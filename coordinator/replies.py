@@ -89,7 +89,7 @@ def parse_register(raw: object, batch_id: str) -> RegisterResult | RegisterRefus
 _REFUSALS = ("unknown", "closed", "late")
 
 
-def parse_receive(raw: object, batch_id: str, submission_id: str) -> ReceiveResult:
+def parse_receive(raw: object, batch_id: str) -> ReceiveResult:
     """The reply of receive.lua: {word, state, deadline_ms, received_ms, replayed}."""
     kind, state, deadline, received_ms, replayed = narrow.array(raw, 5)
     word = narrow.text(kind)
@@ -97,7 +97,6 @@ def parse_receive(raw: object, batch_id: str, submission_id: str) -> ReceiveResu
         raise UnexpectedReplyError(f"unknown receive reply {word!r}")
     return ReceiveResult(
         batch_id=batch_id,
-        submission_id=submission_id,
         received=word == "received",
         replayed=narrow.flag(replayed),
         refusal=None if word == "received" else word,
@@ -222,8 +221,8 @@ def parse_progress(raw: object, batch_id: str) -> BatchProgress | None:
 
 
 def parse_gate(raw: object, batch_id: str) -> BatchGate | None:
-    """The reply of `HMGET <batch> state owner deadline_ms`; None when the batch does not exist."""
-    state, owner, deadline = narrow.array(raw, 3)
+    """The reply of gate.lua: {state, owner, deadline_ms, late}; None when the batch does not exist."""
+    state, owner, deadline, late = narrow.array(raw, 4)
     if state is None:
         return None
     return BatchGate(
@@ -231,6 +230,7 @@ def parse_gate(raw: object, batch_id: str) -> BatchGate | None:
         owner=narrow.text(owner),
         state=_state(state),
         deadline_ms=narrow.integer(deadline),
+        late=narrow.flag(late),
     )
 
 

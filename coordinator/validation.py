@@ -36,9 +36,23 @@ def check_id(kind: str, value: str) -> str:
 def check_essay_ids(essay_ids: Sequence[str], max_count: int) -> tuple[str, ...]:
     """The essay ids as a tuple if each is valid, none repeats and the count is within bounds."""
     check_count(len(essay_ids), max_count)
-    ids = tuple(check_id("essay_id", essay_id) for essay_id in essay_ids)
+    return _distinct("essay_id", essay_ids, "essay ids of one batch must be distinct")
+
+
+def check_submission_ids(submission_ids: Sequence[str], max_count: int) -> tuple[str, ...]:
+    """The submission ids as a tuple if each is valid, none repeats and there are 1..max_count."""
+    if not 1 <= len(submission_ids) <= max_count:
+        raise InvalidInputError(
+            f"give 1..{max_count} submission ids; got {len(submission_ids)}",
+            details={"field": "submission_id"},
+        )
+    return _distinct("submission_id", submission_ids, "submission ids of one call must be distinct")
+
+
+def _distinct(kind: str, values: Sequence[str], repeated: str) -> tuple[str, ...]:
+    ids = tuple(check_id(kind, value) for value in values)
     if len(set(ids)) != len(ids):
-        raise InvalidInputError("essay ids of one batch must be distinct", details={"field": "essay_ids"})
+        raise InvalidInputError(repeated, details={"field": f"{kind}s"})
     return ids
 
 

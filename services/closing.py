@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from coordinator import BatchState, EndResult, now_ms
+from coordinator import BatchState, EndResult
 from db.batches import load_batch
 from db.essays import list_batch_essays
 from db.session import unit_of_work
@@ -45,7 +45,7 @@ def close_batch(runtime: Runtime, owner: str, batch_id: str) -> EndedBatch:
     """
     key = owned_id(owner, "batch_id", batch_id)
     with log_context(batch_id=key):
-        result = runtime.coordinator.close(key, owner, now_ms())
+        result = runtime.coordinator.close(key, owner)
         return _answer(runtime, owner, result, BatchState.CLOSED)
 
 
@@ -54,7 +54,7 @@ def cancel_batch(runtime: Runtime, owner: str, batch_id: str) -> EndedBatch:
     """Cancel the owner's OPEN batch: no analysis, no report, no more uploads; `batch.cancelled` once."""
     key = owned_id(owner, "batch_id", batch_id)
     with log_context(batch_id=key):
-        result = runtime.coordinator.cancel(key, owner, now_ms())
+        result = runtime.coordinator.cancel(key, owner)
         return _answer(runtime, owner, result, BatchState.CANCELLED)
 
 

@@ -28,7 +28,7 @@ def finalize_batch(runtime: Runtime, batch_id: str) -> bool:
     status = coordinator.status(batch_id)
     if status is None:
         return False
-    ticket = coordinator.begin_finalize(batch_id, now_ms(), lease_ms)
+    ticket = coordinator.begin_finalize(batch_id, None, lease_ms)
     if not ticket.acquired or ticket.token is None:
         log.info("finalize skipped: batch is %s", ticket.state)
         return False
@@ -37,7 +37,7 @@ def finalize_batch(runtime: Runtime, batch_id: str) -> bool:
         with unit_of_work(runtime.engine) as session:
             report = report_for(status, list_batch_essays(session, batch_id))
             write_report(session, batch_id, report.to_json())
-    finished = coordinator.complete_finalize(batch_id, ticket.token, now_ms())
+    finished = coordinator.complete_finalize(batch_id, ticket.token)
     if finished and not cancelled:
         metrics.COMPLETIONS.inc()
         closed_ms = status.closed_ms if status.closed_ms is not None else status.state_changed_ms

@@ -72,7 +72,7 @@ def backlog(runtime: Runtime) -> Backlog:
     """Count the backlog in Redis and SQL; NotReadyError when either is down."""
     now = now_ms()
     try:
-        live = runtime.coordinator.live_figures(now, runtime.settings.stuck_after_seconds * 1000)
+        live = runtime.coordinator.live_figures(None, runtime.settings.stuck_after_seconds * 1000)
         outbox = outbox_backlog(runtime)
     except (RedisError, SQLAlchemyError, OSError) as error:
         raise NotReadyError(f"backlog not counted: {type(error).__name__}: {error}") from error

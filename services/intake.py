@@ -22,7 +22,7 @@ from datetime import UTC, datetime
 
 from sqlalchemy import Engine
 
-from coordinator import BatchState, ReceiveResult, now_ms
+from coordinator import BatchState, ReceiveResult
 from db.batches import load_batch
 from db.blobs import new_upload_key
 from db.session import unit_of_work
@@ -112,14 +112,13 @@ def check_open_batch(runtime: Runtime, owner: str, batch_id: str) -> None:
     A batch stays OPEN past its deadline while uploads received in time are processed, so the deadline
     is checked too; the receipt of each new upload (`submit_essays`) is the check that counts.
     """
-    gate = runtime.coordinator.gate(
-        owned_id(owner, "batch_id", batch_id)
-    )  # one HMGET: every upload asks, so never O(slots)
+    # One HMGET, O(1): every upload request asks. Its deadline is judged by Redis's clock.
+    gate = runtime.coordinator.gate(owned_id(owner, "batch_id", batch_id))
     if gate is None or gate.owner != owner:
         raise NotFoundError(f"batch {batch_id} not found", details={"batch_id": batch_id})
     if gate.state is not BatchState.OPEN:
         raise _closed(batch_id, gate.state)
-    if now_ms() >= gate.deadline_ms:
+    if gate.late:
         raise _late(batch_id)
 
 
@@ -230,14 +229,11 @@ def submit_essays(
 
 
 def _receive(runtime: Runtime, batch_id: str, submission_ids: Sequence[str]) -> None:
-    # One instant for the whole request, so its files are all in time or all late. Should the batch
-    # close between two receipts (it filled), the receipts already taken only count a batch that is
-    # closed anyway; a receipt whose upload is never stored holds the batch's expiry to the late grace.
-    at = now_ms()
-    for submission_id in submission_ids:
-        receipt = runtime.coordinator.receive(batch_id, submission_id, at)
-        if not receipt.received:
-            raise _refused(receipt)
+    # The whole request is received at one instant of Redis's clock, or none of it is: its files are all
+    # in time or all late, and a refused request leaves no receipt holding the batch's expiry.
+    receipt = runtime.coordinator.receive(batch_id, submission_ids)
+    if not receipt.received:
+        raise _refused(receipt)
 
 
 def _stored_replays(

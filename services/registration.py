@@ -134,7 +134,6 @@ def _register_checked(
         fingerprint=checked.fingerprint,
         correlation_id=request.correlation_id,
         metadata_json=checked.metadata_json,
-        now_ms=_ms(datetime.now(UTC)),
     )
     _confirm_registration(runtime.engine, batch_id)
     if result.created and result.state is BatchState.OPEN and _countdown_fits(runtime.settings, kept):

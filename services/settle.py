@@ -11,7 +11,7 @@ import logging
 
 from sqlalchemy.orm import Session
 
-from coordinator import BatchState, Outcome, SlotResult, now_ms
+from coordinator import BatchState, Outcome, SlotResult
 from db.claims import (
     displace_slot_holder,
     record_duplicate,
@@ -39,14 +39,10 @@ def decide(runtime: Runtime, outcome: ProcessOutcome) -> SlotResult:
     """Ask Redis for this outcome's slot (or its replay); nothing is written to SQL."""
     coordinator = runtime.coordinator
     if outcome.kind == "processed" and outcome.content_hash is not None:
-        result = coordinator.claim(
-            outcome.batch_id, outcome.submission_id, outcome.content_hash, "{}", now_ms()
-        )
+        result = coordinator.claim(outcome.batch_id, outcome.submission_id, outcome.content_hash, "{}")
     else:
         code = outcome.code or PROCESSING_FAILED
-        result = coordinator.fail(
-            outcome.batch_id, outcome.submission_id, code, outcome.detail or "", now_ms()
-        )
+        result = coordinator.fail(outcome.batch_id, outcome.submission_id, code, outcome.detail or "")
     if result.outcome is Outcome.PENDING_FULL:
         raise RetryLaterError(f"batch {outcome.batch_id} is not registered and its parking is full")
     if result.sealed:

@@ -48,7 +48,9 @@ def sweep(runtime: Runtime, now: int | None = None) -> SweepResult:
     """One bounded sweep, dispatching what it finds; skipped when another sweep holds the lock.
 
     A submission still unsettled after both `stuck_after_seconds` and the broker's visibility timeout
-    (after which the broker itself would have redelivered it) is processed again.
+    (after which the broker itself would have redelivered it) is processed again. Deadlines and leases
+    are judged by Redis's clock; `now` pins a moment instead (tests). This host's clock only times what
+    SQL keeps (stale submissions, registrations never confirmed) and the heartbeat.
     """
     settings = runtime.settings
     at = now_ms() if now is None else now
@@ -57,11 +59,11 @@ def sweep(runtime: Runtime, now: int | None = None) -> SweepResult:
     with runtime.coordinator.sweep_lock(max(60.0, settings.sweep_interval_seconds * 2)) as acquired:
         if not acquired:
             return SweepResult(ran=False, expired=(), rekicked=())
-        expired = tuple(batch.batch_id for batch in runtime.coordinator.expire_due(at, settings.sweep_limit))
+        expired = tuple(batch.batch_id for batch in runtime.coordinator.expire_due(now, settings.sweep_limit))
         _complete(runtime, expired)
         metrics.EXPIRIES.inc(len(expired))
         stuck_ms = settings.stuck_after_seconds * 1000
-        stuck = runtime.coordinator.rekick_stuck(at, stuck_ms, settings.sweep_limit)
+        stuck = runtime.coordinator.rekick_stuck(now, stuck_ms, settings.sweep_limit)
         vanished = tuple(batch.batch_id for batch in stuck if batch.vanished)
         rekicked = tuple(
             batch.batch_id for batch in stuck if not batch.vanished and batch.batch_id not in expired
@@ -102,10 +104,9 @@ def expire_now(runtime: Runtime, batch_id: str | None = None, now: int | None = 
     run at a batch's deadline so it expires within moments, not at the next sweep; `batch_id` only names
     the batch whose countdown it is, for the logs.
     """
-    at = now_ms() if now is None else now
     with log_context(batch_id=batch_id):
         expired = tuple(
-            batch.batch_id for batch in runtime.coordinator.expire_due(at, runtime.settings.sweep_limit)
+            batch.batch_id for batch in runtime.coordinator.expire_due(now, runtime.settings.sweep_limit)
         )
         _complete(runtime, expired)
         metrics.EXPIRIES.inc(len(expired))

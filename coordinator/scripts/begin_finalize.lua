@@ -1,7 +1,7 @@
 -- begin_finalize.lua: let exactly one caller finalize a sealed, expired, closed or cancelled batch.
 --
 -- KEYS[1] the batch hash  KEYS[2] the shard's stuck index  KEYS[3] the shard's token counter
--- ARGV[1] batch_id  [2] now_ms  [3] lease ms
+-- ARGV[1] batch_id  [2] now: '' (the server's clock) or a pinned ms  [3] lease ms
 --
 -- Reply: {acquired 0|1, token|'', state|'', taken_over 0|1}   (state '' = no such batch)
 --
@@ -12,7 +12,7 @@
 -- FINALIZING (complete_finalize sets the retention TTL).
 
 local m = redis.call('HMGET', KEYS[1], 'state', 'state_ms')
-local state, now = m[1], ARGV[2]
+local state, now = m[1], els_clock(ARGV[2])
 if not state then
   return {0, '', '', 0}
 end

@@ -1,7 +1,7 @@
 -- cancel.lua: the owner ends an OPEN batch with no report; it takes no more uploads.
 --
 -- KEYS[1..4]  the batch layout (lib.lua)
--- ARGV[1] batch_id  [2] owner  [3] now_ms
+-- ARGV[1] batch_id  [2] owner  [3] now: '' (the server's clock) or a pinned ms
 --
 -- Reply: {word, state|'', replayed 0|1, {missing essay ids}}, word one of
 --   cancelled  this call cancelled the batch (replayed 0), or an earlier cancel did (replayed 1)
@@ -15,4 +15,4 @@
 -- it leaves every index and its keys get the retention TTL. It sits in the stuck index until then, so
 -- the sweep re-kicks a completion that went missing.
 
-return els_end_by_owner(KEYS, ARGV[1], ARGV[2], ARGV[3], 'cancelled')
+return els_end_by_owner(KEYS, ARGV[1], ARGV[2], els_clock(ARGV[3]), 'cancelled')

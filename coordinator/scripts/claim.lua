@@ -1,7 +1,7 @@
 -- claim.lua: give one processed submission the next free slot of its batch.
 --
 -- KEYS[1..4]  the batch layout (lib.lua)
--- ARGV[1] batch_id  [2] submission_id  [3] content_hash  [4] payload_json  [5] now_ms
+-- ARGV[1] batch_id  [2] submission_id  [3] content_hash  [4] payload_json  [5] now: '' (the server's clock) or a pinned ms
 -- ARGV[6] pending ttl ms  [7] most entries parked per unknown batch
 --
 -- Reply: '<outcome>|<essay_id or empty>|<slot or -1>|<sealed 0|1>|<replayed 0|1>|<state or empty>|<code>|
@@ -19,7 +19,7 @@
 -- Closing (sealed or expired) removes every TTL of the batch's keys: they live until DONE.
 
 local b = els_batch(KEYS, ARGV[1])
-local now = ARGV[5]
+local now = els_clock(ARGV[5])
 local m = els_take_fields(b, ARGV[2], ARGV[3])
 if not m then
   return els_park(b, ARGV[2], {k = 'claim', h = ARGV[3], p = ARGV[4], t = now},

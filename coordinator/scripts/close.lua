@@ -1,7 +1,7 @@
 -- close.lua: the owner closes an OPEN batch now; it is sealed with the slots still missing named.
 --
 -- KEYS[1..4]  the batch layout (lib.lua)
--- ARGV[1] batch_id  [2] owner  [3] now_ms
+-- ARGV[1] batch_id  [2] owner  [3] now: '' (the server's clock) or a pinned ms
 --
 -- Reply: {word, state|'', replayed 0|1, {missing essay ids}}, word one of
 --   closed     this call closed the batch (replayed 0), or an earlier close did (replayed 1); missing
@@ -15,4 +15,4 @@
 -- after the close: they are recorded as excess. Closing removes every TTL of the batch's keys: they
 -- live until DONE, like any closed batch.
 
-return els_end_by_owner(KEYS, ARGV[1], ARGV[2], ARGV[3], 'closed')
+return els_end_by_owner(KEYS, ARGV[1], ARGV[2], els_clock(ARGV[3]), 'closed')

@@ -2,7 +2,7 @@
 --
 -- KEYS[1..4]  the batch layout (lib.lua)
 -- KEYS[5] the shard's active index   KEYS[6] the shard's owners index
--- ARGV[1] batch_id  [2] token  [3] now_ms  [4] retention ms  [5] shard key base
+-- ARGV[1] batch_id  [2] token  [3] now: '' (the server's clock) or a pinned ms  [4] retention ms  [5] shard key base
 --
 -- Reply: 1 if this call finished the batch, 0 otherwise (wrong token, not finalizing, already done).
 --
@@ -14,7 +14,7 @@ local m = redis.call('HMGET', b.hash, 'state', 'token', 'active_member', 'owner_
 if m[1] ~= 'finalizing' or m[2] ~= ARGV[2] then
   return 0
 end
-redis.call('HSET', b.hash, 'state', 'done', 'state_ms', ARGV[3])
+redis.call('HSET', b.hash, 'state', 'done', 'state_ms', els_clock(ARGV[3]))
 redis.call('ZREM', b.deadlines, b.id)
 redis.call('ZREM', b.stuck, b.id)
 redis.call('ZREM', KEYS[5], m[3])

@@ -1,7 +1,8 @@
 -- expire.lua: move the OPEN batches of one shard whose deadline has passed to EXPIRED.
 --
 -- KEYS[1] the shard's deadlines index   KEYS[2] the shard's stuck index
--- ARGV[1] shard key base  [2] now_ms  [3] most entries to look at  [4] late grace ms
+-- ARGV[1] shard key base  [2] now: '' (the server's clock) or a pinned ms  [3] most entries to look at
+-- ARGV[4] late grace ms
 -- ARGV[5] due entries to skip (those an earlier call of the same walk held)
 --
 -- ARGV[6] most slots to close in this call (the first due batch is always taken)
@@ -20,7 +21,7 @@
 -- slots (one PERSIST per slot of each batch expired: from now on its keys live until DONE), whatever
 -- the number of open batches or their size. Entries whose batch is gone or no longer OPEN are dropped.
 
-local base, now, grace = ARGV[1], ARGV[2], tonumber(ARGV[4])
+local base, now, grace = ARGV[1], els_clock(ARGV[2]), tonumber(ARGV[4])
 local budget = tonumber(ARGV[6])
 local due = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', now, 'LIMIT', tonumber(ARGV[5]), tonumber(ARGV[3]))
 local reply = {0, 0, 0}

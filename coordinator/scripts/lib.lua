@@ -19,9 +19,20 @@
 --   KEYS[3] deadlines  ZSET  the shard's OPEN batches by deadline ms
 --   KEYS[4] stuck      ZSET  the shard's SEALED/EXPIRED/CLOSED/CANCELLED/FINALIZING batches by state-change ms
 --
--- Times travel as the caller's decimal strings: Lua would print large numbers as %.14g.
+-- Times travel as decimal strings of epoch ms: Lua would print large numbers as %.14g.
 -- Keys derived here (sweeps, lookup entries) carry the hash tag of the declared key they come from, so
 -- they are in the same slot as the keys that routed the call.
+
+-- The moment a script judges by: the server's own clock (TIME), so a caller whose clock runs ahead or
+-- behind can neither close a batch before its deadline nor take over a finalizer whose lease is live.
+-- Callers send '' for it; a test may pin a moment instead, as a decimal string of epoch ms.
+local function els_clock(given)
+  if given ~= '' then
+    return given
+  end
+  local t = redis.call('TIME')
+  return t[1] .. string.format('%03d', math.floor(tonumber(t[2]) / 1000))
+end
 
 local function els_batch(keys, batch_id)
   return {id = batch_id, hash = keys[1], pending = keys[2], deadlines = keys[3], stuck = keys[4]}

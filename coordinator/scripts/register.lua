@@ -3,9 +3,9 @@
 -- KEYS[1..4]  the batch layout (lib.lua)
 -- KEYS[5]     the shard's active index       KEYS[6] the shard's owners index
 -- KEYS[7..]   the lookup entry of each essay, in slot order
--- ARGV[1] batch_id  [2] owner  [3] fingerprint  [4] deadline_ms  [5] now_ms  [6] backstop ttl ms
--- ARGV[7] correlation_id  [8] metadata_json  [9] active member  [10] owners member  [11] shard key base
--- ARGV[12..] the essay ids, in slot order
+-- ARGV[1] batch_id  [2] owner  [3] fingerprint  [4] deadline_ms  [5] now: '' (the server's clock) or a
+-- pinned ms  [6] retention ms  [7] correlation_id  [8] metadata_json  [9] shard key base
+-- ARGV[10..] the essay ids, in slot order
 --
 -- Reply: {'created', state, sealed 0|1, replayed pending count}
 --      | {'replayed', state, 0, 0}          same fingerprint: a no-op success
@@ -27,33 +27,38 @@ if existing[1] then
   return {'conflict', existing[2], 0, 0}
 end
 
-local count = #ARGV - 11
+local count = #ARGV - 9
 for i = 1, count do
   if redis.call('EXISTS', KEYS[6 + i]) == 1 then
-    return {'essay_taken', ARGV[11 + i], 0, 0}
+    return {'essay_taken', ARGV[9 + i], 0, 0}
   end
 end
 
-local batch_id, owner, now, ttl = ARGV[1], ARGV[2], ARGV[5], tonumber(ARGV[6])
+local batch_id, owner, now = ARGV[1], ARGV[2], els_clock(ARGV[5])
+-- The backstop TTL bounds a batch that stays OPEN: its deadline, then the retention.
+local ttl = math.max(tonumber(ARGV[4]) - tonumber(now), 0) + tonumber(ARGV[6])
+-- Index members lead with the creation ms zero-padded (CREATED_WIDTH), so lexical order is creation order.
+local created = string.format('%015d', tonumber(now))
+local active_member, owner_member = created .. '/' .. batch_id, owner .. '/' .. created .. '/' .. batch_id
 redis.call('HSET', b.hash,
   'id', batch_id, 'state', 'open', 'owner', owner, 'fingerprint', ARGV[3],
   'expected', count, 'assigned', 0, 'failed', 0, 'excess', 0, 'duplicates', 0,
   'deadline_ms', ARGV[4], 'created_ms', now, 'state_ms', now,
   'correlation_id', ARGV[7], 'metadata_json', ARGV[8],
-  'active_member', ARGV[9], 'owner_member', ARGV[10])
+  'active_member', active_member, 'owner_member', owner_member)
 local location = batch_id .. '/' .. owner .. '/' .. now
 for first = 1, count, 250 do -- HSET in chunks: Lua's unpack is bounded by the C stack
   local fields = {}
   for i = first, math.min(first + 249, count) do
     fields[#fields + 1] = 'i:' .. (i - 1)
-    fields[#fields + 1] = ARGV[11 + i]
+    fields[#fields + 1] = ARGV[9 + i]
     redis.call('SET', KEYS[6 + i], location, 'PX', ttl)
   end
   redis.call('HSET', b.hash, unpack(fields))
 end
 redis.call('ZADD', b.deadlines, ARGV[4], batch_id)
-redis.call('ZADD', KEYS[5], 0, ARGV[9])
-redis.call('ZADD', KEYS[6], 0, ARGV[10])
+redis.call('ZADD', KEYS[5], 0, active_member)
+redis.call('ZADD', KEYS[6], 0, owner_member)
 
 local parked = redis.call('HGETALL', b.pending)
 local entries = {}
@@ -76,6 +81,6 @@ redis.call('ZREM', els_parked_index(b), batch_id)
 
 local state = redis.call('HGET', b.hash, 'state')
 if state == 'open' then
-  els_expire_batch(b, ARGV[11], ttl)
+  els_expire_batch(b, ARGV[9], ttl)
 end -- else a replay closed it, and closing removed every TTL: a closed batch lives until DONE
 return {'created', state, sealed and 1 or 0, #entries}

@@ -2,7 +2,8 @@
 -- FINALIZING too long.
 --
 -- KEYS[1] the shard's stuck index
--- ARGV[1] shard key base  [2] now_ms  [3] cutoff ms (state changed before it)  [4] most entries
+-- ARGV[1] shard key base  [2] now: '' (the server's clock) or a pinned ms
+-- ARGV[3] period ms (a batch is due when its state changed longer ago)  [4] most entries
 --
 -- Reply: {scanned, batch_id, state, batch_id, state, ...}; scanned < ARGV[4] means nothing more is due.
 --   state '' = the batch's hash is gone (evicted, deleted by hand): handed out once so it is reported.
@@ -14,9 +15,9 @@
 -- is in another state (DONE, or OPEN under a later registration of the id) are dropped from the index;
 -- an entry whose batch is gone is dropped too, and handed out as vanished in the same step.
 
-local base, now = ARGV[1], ARGV[2]
-local period = tonumber(now) - tonumber(ARGV[3])
-local due = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', '(' .. ARGV[3], 'LIMIT', 0, tonumber(ARGV[4]))
+local base, now, period = ARGV[1], tonumber(els_clock(ARGV[2])), tonumber(ARGV[3])
+local cutoff = string.format('%d', now - period)
+local due = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', '(' .. cutoff, 'LIMIT', 0, tonumber(ARGV[4]))
 local reply = {#due}
 for _, batch_id in ipairs(due) do
   local state = redis.call('HGET', els_batch_key(base, batch_id), 'state')
@@ -24,7 +25,7 @@ for _, batch_id in ipairs(due) do
     or state == 'finalizing' then
     local kicks = redis.call('HINCRBY', els_batch_key(base, batch_id), 'rekicks', 1)
     local wait = period * (2 ^ math.min(kicks - 1, 3) - 1)
-    redis.call('ZADD', KEYS[1], string.format('%d', tonumber(now) + wait), batch_id)
+    redis.call('ZADD', KEYS[1], string.format('%d', now + wait), batch_id)
     table.insert(reply, batch_id)
     table.insert(reply, state)
   else

@@ -68,8 +68,8 @@ def test_the_last_in_time_upload_settling_past_the_deadline_expires_the_batch(
     coordinator: Coordinator,
 ) -> None:
     register(coordinator, "b1", 3, deadline_ms=NOW + 1000)
-    assert coordinator.receive("b1", "s1", NOW + 10).received
-    assert coordinator.receive("b1", "s2", NOW + 20).received
+    assert coordinator.receive("b1", ["s1"], NOW + 10).received
+    assert coordinator.receive("b1", ["s2"], NOW + 20).received
     first = coordinator.claim("b1", "s1", "h1", "{}", NOW + 2000)
     assert first.outcome is Outcome.ASSIGNED and not first.sealed and first.state is BatchState.OPEN
     last = coordinator.claim("b1", "s2", "h1", "{}", NOW + 2001)  # a duplicate, the last in flight
@@ -82,7 +82,7 @@ def test_an_in_time_claim_past_the_deadline_expires_when_nothing_else_is_in_flig
     coordinator: Coordinator,
 ) -> None:
     register(coordinator, "b1", 2, deadline_ms=NOW + 1000)
-    assert coordinator.receive("b1", "s1", NOW + 10).received
+    assert coordinator.receive("b1", ["s1"], NOW + 10).received
     result = coordinator.claim("b1", "s1", "h1", "{}", NOW + 1500)
     assert result.outcome is Outcome.ASSIGNED and result.sealed and result.state is BatchState.EXPIRED
     assert coordinator.claim("b1", "s1", "h1", "{}", NOW + 1600).replayed

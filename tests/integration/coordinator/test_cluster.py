@@ -129,7 +129,7 @@ def test_every_script_runs_on_a_cluster_and_the_indexes_spread_over_nodes(
     assert ticket.acquired and ticket.token is not None
     assert [s.batch_id for s in coordinator.rekick_stuck(NOW + 60_001, 60_000, 10)] == ["b0"]
     assert coordinator.complete_finalize("b0", ticket.token, NOW + 1)
-    assert coordinator.receive("b2", "in-time", NOW).received  # holds b2's expiry
+    assert coordinator.receive("b2", ["in-time"], NOW).received  # holds b2's expiry
     expired = coordinator.expire_due(NOW + HOUR_MS, 100)
     assert sorted(batch.batch_id for batch in expired) == sorted(set(ids[1:]) - {"b2"})
     assert coordinator.claim("b2", "in-time", "h2", "{}", NOW + HOUR_MS).outcome is Outcome.ASSIGNED

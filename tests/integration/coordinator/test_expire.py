@@ -72,8 +72,8 @@ def batches_in_one_shard(coordinator: Coordinator, count: int) -> list[str]:
 
 def test_expiry_waits_for_uploads_received_in_time_until_they_settle(coordinator: Coordinator) -> None:
     register(coordinator, "b1", 3, deadline_ms=NOW + 1000)
-    coordinator.receive("b1", "s1", NOW)
-    coordinator.receive("b1", "s2", NOW)
+    coordinator.receive("b1", ["s1"], NOW)
+    coordinator.receive("b1", ["s2"], NOW)
     assert coordinator.expire_due(NOW + 60_000, 10) == []
     assert coordinator.claim("b1", "s1", "h1", "{}", NOW + 61_000).outcome is Outcome.ASSIGNED
     assert coordinator.expire_due(NOW + 62_000, 10) == []  # s2 is still in flight
@@ -89,7 +89,7 @@ def test_expiry_waits_for_uploads_received_in_time_until_they_settle(coordinator
 def test_expiry_waits_no_longer_than_the_late_grace(coordinator: Coordinator) -> None:
     grace = coordinator.config.late_grace_ms
     register(coordinator, "b1", 2, deadline_ms=NOW + 1000)
-    coordinator.receive("b1", "s1", NOW)
+    coordinator.receive("b1", ["s1"], NOW)
     assert coordinator.expire_due(NOW + 1000 + grace - 1, 10) == []
     (expired,) = coordinator.expire_due(NOW + 1000 + grace, 10)
     status = coordinator.status(expired.batch_id)
@@ -103,7 +103,7 @@ def test_a_batch_held_past_its_deadline_still_seals_when_its_last_slot_fills(
     coordinator: Coordinator,
 ) -> None:
     register(coordinator, "b1", 1, deadline_ms=NOW + 1000)
-    coordinator.receive("b1", "s1", NOW)
+    coordinator.receive("b1", ["s1"], NOW)
     assert coordinator.expire_due(NOW + 5000, 10) == []
     last = coordinator.claim("b1", "s1", "h1", "{}", NOW + 6000)
     assert (last.outcome, last.sealed, last.state) == (Outcome.ASSIGNED, True, BatchState.SEALED)
@@ -114,7 +114,7 @@ def test_the_expiry_walk_ends_when_every_due_entry_of_a_shard_is_held(coordinato
     held = batches_in_one_shard(coordinator, 5)
     for batch_id in held:
         register(coordinator, batch_id, 1, deadline_ms=NOW + 1000)
-        coordinator.receive(batch_id, "s1", NOW)
+        coordinator.receive(batch_id, ["s1"], NOW)
     assert coordinator.expire_due(NOW + 2000, 2) == []  # a limit below the held count: no spinning
     assert coordinator.expire_due(NOW + 2000, 50) == []
 
@@ -123,7 +123,7 @@ def test_held_entries_do_not_hide_a_due_batch_behind_them(coordinator: Coordinat
     *held, free = batches_in_one_shard(coordinator, 4)
     for batch_id in held:
         register(coordinator, batch_id, 1, deadline_ms=NOW + 1000)
-        coordinator.receive(batch_id, "s1", NOW)
+        coordinator.receive(batch_id, ["s1"], NOW)
     register(coordinator, free, 1, deadline_ms=NOW + 1500)  # due later than every held one
     assert [batch.batch_id for batch in coordinator.expire_due(NOW + 2000, 1)] == [free]
 

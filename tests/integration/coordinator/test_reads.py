@@ -58,11 +58,20 @@ def test_live_figures_of_an_empty_deployment_are_zero(coordinator: Coordinator) 
     assert (figures.oldest_created_ms, figures.parked_arrivals) == (None, 0)
 
 
-def test_the_gate_reads_owner_state_and_deadline_in_one_call(coordinator: Coordinator) -> None:
+def test_the_gate_reads_owner_state_and_deadline_and_judges_lateness_in_one_call(
+    coordinator: Coordinator,
+) -> None:
     register(coordinator, "b-gate", 1, owner="alice", deadline_ms=NOW + HOUR_MS)
-    gate = coordinator.gate("b-gate")
+    gate = coordinator.gate("b-gate", NOW)
     assert gate is not None
-    assert (gate.owner, gate.state, gate.deadline_ms) == ("alice", BatchState.OPEN, NOW + HOUR_MS)
+    assert (gate.owner, gate.state, gate.deadline_ms, gate.late) == (
+        "alice",
+        BatchState.OPEN,
+        NOW + HOUR_MS,
+        False,
+    )
+    due = coordinator.gate("b-gate", NOW + HOUR_MS)
+    assert due is not None and due.late  # at the deadline: late, as receive.lua judges it
     coordinator.claim("b-gate", "s-1", HASH, "{}", NOW + 1)
     sealed = coordinator.gate("b-gate")
     assert sealed is not None and sealed.state is BatchState.SEALED

@@ -154,7 +154,7 @@ class CoordinatorMachine(RuleBasedStateMachine):
     @rule(submission=SUBMISSIONS)
     def receive(self, submission: str) -> None:
         now = self.tick()
-        result = self.coordinator.receive("b1", submission, now)
+        result = self.coordinator.receive("b1", [submission], now)
         model = self.model
         if not model.registered:
             assert (result.received, result.refusal) == (False, "unknown")

@@ -69,14 +69,14 @@ def test_eviction_warning_reads_flat_and_per_node_replies() -> None:
 
 
 def test_receive_replies_parse_into_a_receipt_or_a_refusal() -> None:
-    receipt = parse_receive([b"received", b"open", b"1000", b"990", 0], "b1", "s1")
+    receipt = parse_receive([b"received", b"open", b"1000", b"990", 0], "b1")
     assert (receipt.received, receipt.replayed, receipt.refusal, receipt.received_ms) == (
         True,
         False,
         None,
         990,
     )
-    late = parse_receive([b"late", b"open", b"1000", b"", 0], "b1", "s1")
+    late = parse_receive([b"late", b"open", b"1000", b"", 0], "b1")
     assert (late.received, late.refusal, late.state, late.deadline_ms) == (
         False,
         "late",
@@ -84,9 +84,9 @@ def test_receive_replies_parse_into_a_receipt_or_a_refusal() -> None:
         1000,
     )
     with pytest.raises(UnexpectedReplyError):
-        parse_receive([b"maybe", b"open", b"1000", b"", 0], "b1", "s1")
+        parse_receive([b"maybe", b"open", b"1000", b"", 0], "b1")
     with pytest.raises(UnexpectedReplyError):
-        parse_receive([b"received", b"open", b"1000", b"990"], "b1", "s1")
+        parse_receive([b"received", b"open", b"1000", b"990"], "b1")
 
 
 def test_an_expire_reply_without_its_held_count_or_budget_flag_is_refused() -> None:

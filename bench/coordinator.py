@@ -2,12 +2,16 @@
 
 Run: `uv run python bench/coordinator.py [--claims N] [--redis-url URL]`. The last line printed is one
 JSON object with the figures and `ratio` = claims/s divided by floor calls/s (target >= 0.7, with
-claim p99 < 1 ms on loopback). Keys live under a prefix of the run's own and are deleted afterwards.
+claim p99 < 1 ms on loopback), and `memory_per_claimed_slot_bytes`: Redis's `MEMORY USAGE` of every key
+of one batch of 1,000 slots, each received and claimed as intake and the worker do it (owner-scoped ids,
+ELS's submission ids, sha256 content hashes), divided by its 1,000 slots (target <= 300). Keys live under
+a prefix of the run's own and are deleted afterwards.
 """
 
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import statistics
 import sys
@@ -23,6 +27,7 @@ if not __package__:
 import redis
 
 from coordinator import Coordinator, Outcome, registration_fingerprint
+from els.ids import scoped_id
 from els.settings import Settings
 
 BATCH_SIZE = 1000
@@ -74,6 +79,29 @@ def _summary(name: str, rate: float, latencies: list[int]) -> dict[str, float]:
     return figures
 
 
+def memory_per_claimed_slot(client: redis.Redis, coordinator: Coordinator, now: int) -> float:
+    """Bytes Redis holds for one batch of BATCH_SIZE slots, all received and claimed, per slot."""
+    owner = "teacher-0042"
+    batch_id = scoped_id(owner, "class-7b-2026-autumn")
+    coordinator.register(
+        batch_id,
+        owner,
+        expected_count=BATCH_SIZE,
+        deadline_ms=now + HOUR_MS,
+        fingerprint=registration_fingerprint(owner, BATCH_SIZE, 3600, "{}"),
+        correlation_id="bench-memory",
+    )
+    for n in range(BATCH_SIZE):
+        submission_id = f"s-{hashlib.md5(str(n).encode()).hexdigest()}"  # as intake's: s-<32 hex>
+        coordinator.receive(batch_id, [submission_id])
+        result = coordinator.claim(batch_id, submission_id, hashlib.sha256(str(n).encode()).hexdigest())
+        if result.outcome is not Outcome.ASSIGNED:
+            raise RuntimeError(f"memory claim {n} was {result.outcome}")
+    keys = coordinator.config.keys.batch(batch_id)
+    used = sum(int(client.memory_usage(key, samples=0) or 0) for key in (keys.hash, keys.pending))
+    return used / BATCH_SIZE
+
+
 def main() -> None:
     """Measure the floor and the claim path in alternating rounds; print figures and one JSON line."""
     parser = argparse.ArgumentParser(description=__doc__)
@@ -102,13 +130,14 @@ def main() -> None:
         floor_script(keys=[f"{prefix}:floor"], args=[])
 
     def claim(i: int) -> None:
-        result = coordinator.claim(f"bench-{i // BATCH_SIZE}", f"sub-{i}", f"hash-{i}", '{"n":1}', now)
+        result = coordinator.claim(f"bench-{i // BATCH_SIZE}", f"sub-{i}", f"hash-{i}", now)
         if result.outcome is not Outcome.ASSIGNED:
             raise RuntimeError(f"claim {i} was {result.outcome}")
 
     try:
         _timed(0, 2000, floor, [])  # warm-up: connection, script cache, CPU caches
         floor_rate, floor_latencies, claim_rate, claim_latencies = _interleaved(options.claims, floor, claim)
+        memory = memory_per_claimed_slot(client, coordinator, now)
     finally:
         keys = list(client.scan_iter(match=f"{prefix}:*", count=1000))
         if keys:
@@ -121,7 +150,9 @@ def main() -> None:
     }
     figures["ratio"] = round(claim_rate / floor_rate, 3)
     figures["claims"] = options.claims
+    figures["memory_per_claimed_slot_bytes"] = round(memory, 1)
     print(f" ratio: {figures['ratio']} (claims/s over floor calls/s; target >= 0.7, claim p99 < 1 ms)")
+    print(f"memory: {figures['memory_per_claimed_slot_bytes']} bytes per claimed slot (target <= 300)")
     print(json.dumps(figures, sort_keys=True))
 
 

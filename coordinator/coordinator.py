@@ -30,7 +30,7 @@ from coordinator.clock import now_ms as local_now_ms
 from coordinator.config import CoordinatorConfig, config_from_settings
 from coordinator.cursor import decode_cursor, encode_cursor
 from coordinator.eviction import check_eviction_policy, evicting_policy
-from coordinator.keys import ShardKeys
+from coordinator.keys import ShardKeys, content_digest
 from coordinator.lua import ScriptName, script_source
 from coordinator.model import (
     BatchGate,
@@ -64,7 +64,7 @@ from coordinator.replies import (
     parse_status,
     parse_ticket,
 )
-from els.errors import BatchConflictError, EssayIdTakenError, InvalidInputError
+from els.errors import BatchConflictError, InvalidInputError
 from els.settings import Settings
 
 Client: TypeAlias = redis.Redis | RedisCluster
@@ -121,8 +121,8 @@ class Coordinator:
     ) -> RegisterResult:
         """register.lua: create a batch OPEN with its slots (explicit ids or a count), or replay it.
 
-        Raises BatchConflictError for the same id with another fingerprint, EssayIdTakenError when an
-        explicit essay id is live in another batch of the shard.
+        Raises BatchConflictError for the same id with another fingerprint. Essay ids are not claimed in
+        Redis: SQL keeps them unique (it is written first), and a batch by count stores no field per slot.
         """
         check.check_id("batch_id", batch_id)
         check.check_id("owner", owner)
@@ -137,13 +137,16 @@ class Coordinator:
         limit = self.config.max_expected_essays
         if essay_ids is not None:
             ids = check.check_essay_ids(essay_ids, limit)
+            count = len(ids)
         else:
-            ids = generated_essay_ids(batch_id, check.check_count(expected_count or 0, limit))
+            count = check.check_count(expected_count or 0, limit)
+            generated_essay_ids(batch_id, count)  # InvalidInputError when the ids would be too long
+            ids = ()
         keys = self.config.keys.batch(batch_id)
         shard = keys.shard
         reply = self._run(
             ScriptName.REGISTER,
-            (*keys.layout, shard.active, shard.owners, *(shard.essay(essay_id) for essay_id in ids)),
+            (*keys.layout, shard.active, shard.owners),
             (
                 batch_id,
                 owner,
@@ -153,17 +156,12 @@ class Coordinator:
                 self.config.retention_ms,  # the backstop TTL is the deadline, then this
                 correlation_id,
                 metadata_json,
-                shard.base,
+                count,
                 *ids,
             ),
         )
         result = parse_register(reply, batch_id)
         if isinstance(result, RegisterRefusal):
-            if result.essay_id is not None:
-                raise EssayIdTakenError(
-                    f"essay id {result.essay_id} is already registered in another live batch",
-                    details={"essay_id": result.essay_id, "batch_id": batch_id},
-                )
             raise BatchConflictError(
                 f"batch {batch_id} exists and was registered with a different request",
                 details={"batch_id": batch_id, "state": result.state},
@@ -192,26 +190,23 @@ class Coordinator:
         batch_id: str,
         submission_id: str,
         content_hash: str,
-        payload_json: str,
         now_ms: int | None = None,
     ) -> SlotResult:
         """claim.lua: the next slot for a processed submission, or why not (duplicate, excess, pending).
 
-        `payload_json` is opaque to the coordinator (size-checked only): the caller's small JSON string,
-        stored with the assignment and returned in the slot's record.
+        Content is matched by a 128-bit digest of `content_hash` (`content_digest`), which keeps each
+        claimed slot's fields short; the hash itself stays with the caller (SQL).
         """
         check.check_id("batch_id", batch_id)
         check.check_id("submission_id", submission_id)
         check.check_content_hash(content_hash)
-        check.check_size("payload_json", payload_json, check.MAX_PAYLOAD_BYTES)
         reply = self._run(
             ScriptName.CLAIM,
             self.config.keys.batch(batch_id).layout,
             (
                 batch_id,
                 submission_id,
-                content_hash,
-                payload_json,
+                content_digest(content_hash),
                 _moment(now_ms),
                 self.config.pending_ttl_ms,
                 self.config.pending_cap,
@@ -276,7 +271,7 @@ class Coordinator:
         reply = self._run(
             ScriptName.COMPLETE_FINALIZE,
             (*keys.layout, keys.shard.active, keys.shard.owners),
-            (batch_id, token, _moment(now_ms), self.config.retention_ms, keys.shard.base),
+            (batch_id, token, _moment(now_ms), self.config.retention_ms),
         )
         return narrow.flag(reply)
 

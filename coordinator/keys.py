@@ -1,16 +1,15 @@
 """Every Redis key the coordinator uses, and the shard tag that keeps a batch's keys in one hash slot.
 
-A batch lives in shard `crc32(batch_id) % shards`; every key of that batch, its essay lookup entries and
-the shard's indexes carry the same hash tag `{sNN}`, so each script touches one slot (legal on Redis
-Cluster) while the indexes are spread over `shards` keys instead of one hot key.
+A batch lives in shard `crc32(batch_id) % shards`; every key of that batch and the shard's indexes carry
+the same hash tag `{sNN}`, so each script touches one slot (legal on Redis Cluster) while the indexes are
+spread over `shards` keys instead of one hot key.
 
-    <prefix>:{sNN}:batch:<batch_id>           HASH  the batch: meta fields, i:<slot> -> essay id,
+    <prefix>:{sNN}:batch:<batch_id>           HASH  the batch: meta fields, <slot> -> slot record,
+                                                    i:<slot> -> essay id (explicit ids only),
                                                     s:<submission> -> outcome, r:<submission> -> receipt,
                                                     inflight -> receipts not settled,
-                                                    h:<content hash> -> essay id,
-                                                    e:<essay id> -> slot record (see scripts/lib.lua)
+                                                    h:<content digest> -> slot (see scripts/lib.lua)
     <prefix>:{sNN}:batch:<batch_id>:pending   HASH  submission id -> claim/failure parked before registration
-    <prefix>:{sNN}:essay:<essay_id>           STR   "<batch_id>/<owner>/<created_ms>" (essay lookup)
     <prefix>:{sNN}:deadlines                  ZSET  OPEN batches, score = deadline ms
     <prefix>:{sNN}:active                     ZSET  not-DONE batches, member "<created_ms>/<batch_id>"
     <prefix>:{sNN}:owners                     ZSET  not-DONE batches, member "<owner>/<created_ms>/<batch_id>"
@@ -18,11 +17,13 @@ Cluster) while the indexes are spread over `shards` keys instead of one hot key.
     <prefix>:{sNN}:tokens                     STR   counter behind finalize tokens
 
 Index members carry the creation time zero-padded to 15 digits, so lexical order is creation order.
-The Lua side names derived keys the same way (`els_batch_keys` and `els_essay_key` in scripts/lib.lua).
+The Lua side names derived keys the same way (`els_batch_key` and `els_pending_key` in scripts/lib.lua).
 """
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import zlib
 from dataclasses import dataclass
 from functools import cached_property
@@ -69,10 +70,6 @@ class ShardKeys:
     def tokens(self) -> str:
         """Counter from which finalize tokens are drawn."""
         return f"{self.base}:tokens"
-
-    def essay(self, essay_id: str) -> str:
-        """The lookup entry of an essay registered in this shard."""
-        return f"{self.base}:essay:{essay_id}"
 
     def batch(self, batch_id: str) -> BatchKeys:
         """The keys of a batch living in this shard."""
@@ -136,3 +133,10 @@ def _batch_keys(space: KeySpace, batch_id: str) -> BatchKeys:
         found = space.shard(shard_of(batch_id, space.shards)).batch(batch_id)
         _batch_keys_cache[(space, batch_id)] = found
     return found
+
+
+def content_digest(content_hash: str) -> str:
+    """The 22-character field name part under which a batch records the slot holding this content: 128
+    bits of BLAKE2b over the caller's content hash, base64url, so every claimed slot's key is short."""
+    digest = hashlib.blake2b(content_hash.encode(), digest_size=16).digest()
+    return base64.urlsafe_b64encode(digest).rstrip(b"=").decode()

@@ -113,14 +113,12 @@ class StuckBatch:
 
 @dataclass(frozen=True, slots=True)
 class SlotRecord:
-    """How one slot was consumed: by an assignment (with its content) or by a final failure."""
+    """How one slot was consumed: by an assignment, or by a final failure (with its code and detail)."""
 
     essay_id: str
     slot: int
     submission_id: str
     outcome: Outcome
-    content_hash: str | None
-    payload_json: str | None
     code: str | None
     detail: str | None
     at_ms: int

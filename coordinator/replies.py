@@ -26,11 +26,9 @@ from essays.lifecycle import BatchState, Outcome
 
 @dataclass(frozen=True)
 class RegisterRefusal:
-    """register.lua declined: `conflict` (another request under this id) or `essay_taken`."""
+    """register.lua declined: another request was registered under this id (`state`: as it stands)."""
 
-    reason: str
-    state: BatchState | None
-    essay_id: str | None
+    state: BatchState
 
 
 # Lookup tables rather than Enum(value): the claim path parses one reply per call.
@@ -80,9 +78,7 @@ def parse_register(raw: object, batch_id: str) -> RegisterResult | RegisterRefus
             pending_replayed=narrow.integer(replayed),
         )
     if word == "conflict":
-        return RegisterRefusal(reason=word, state=_state(second), essay_id=None)
-    if word == "essay_taken":
-        return RegisterRefusal(reason=word, state=None, essay_id=narrow.text(second))
+        return RegisterRefusal(state=_state(second))
     raise UnexpectedReplyError(f"unknown register reply {word!r}")
 
 
@@ -270,25 +266,15 @@ def parse_list(raw: object) -> tuple[int, str, list[BatchSummary]]:
     return narrow.integer(items[0]), narrow.text(items[1]), summaries
 
 
-def _record(essay_id: str, encoded: object) -> SlotRecord:
-    """A slot record: '<outcome>|<slot>|<submission>|<at>|<hash or code>|<payload or detail>'."""
-    parts = narrow.text(encoded).split("|", 5)
-    if len(parts) != 6:
-        raise UnexpectedReplyError(f"malformed slot record of {essay_id}")
-    outcome_text, slot, submission_id, at_ms, token, text = parts
-    outcome = _outcome(outcome_text)
-    assigned = outcome is Outcome.ASSIGNED
-    return SlotRecord(
-        essay_id=essay_id,
-        slot=narrow.integer(slot),
-        submission_id=submission_id,
-        outcome=outcome,
-        content_hash=token if assigned else None,
-        payload_json=text if assigned else None,
-        code=None if assigned else token,
-        detail=None if assigned else text,
-        at_ms=narrow.integer(at_ms),
-    )
+def _record(essay_id: str, slot: int, encoded: object) -> SlotRecord:
+    """A slot record: 'a|<submission>|<at>' or 'f|<submission>|<at>|<code>|<detail>'."""
+    parts = narrow.text(encoded).split("|", 4)
+    if parts[0] == "a" and len(parts) == 3:
+        return SlotRecord(essay_id, slot, parts[1], Outcome.ASSIGNED, None, None, narrow.integer(parts[2]))
+    if parts[0] == "f" and len(parts) == 5:
+        _, submission_id, at_ms, code, detail = parts
+        return SlotRecord(essay_id, slot, submission_id, Outcome.FAILED, code, detail, narrow.integer(at_ms))
+    raise UnexpectedReplyError(f"malformed slot record of {essay_id}")
 
 
 STATUS_FIELDS = (
@@ -316,16 +302,15 @@ def parse_status(raw: object, batch_id: str) -> BatchStatus | None:
     meta_raw, slots_raw, records_raw = narrow.array(raw, 3)
     meta = dict(zip(STATUS_FIELDS, narrow.array(meta_raw, len(STATUS_FIELDS)), strict=True))
     slots = narrow.texts(slots_raw)
-    records = [
-        _record(essay_id, encoded)
-        for essay_id, encoded in zip(slots, narrow.array(records_raw, len(slots)), strict=True)
-        if encoded is not None
-    ]
 
     def number(field: str) -> int:
         return narrow.integer(meta.get(field))
 
     consumed = number("assigned") + number("failed")
+    records = [
+        _record(slots[slot], slot, encoded)
+        for slot, encoded in enumerate(narrow.array(records_raw, min(consumed, len(slots))))
+    ]
     return BatchStatus(
         batch_id=batch_id,
         state=_state(meta.get("state")),

@@ -17,7 +17,6 @@ _ID = re.compile(r"(?:[0-9a-f]{16}~)?[A-Za-z0-9_.-]{1,64}")
 _CONTENT_HASH = re.compile(r"[A-Za-z0-9_.:+/=-]{1,128}")
 _FINGERPRINT = re.compile(r"[0-9a-f]{64}")
 
-MAX_PAYLOAD_BYTES = 4096
 MAX_METADATA_BYTES = 16384
 MAX_DETAIL_CHARS = 1000
 
@@ -109,13 +108,6 @@ def check_json(kind: str, value: str, max_bytes: int) -> str:
         json.loads(value)
     except ValueError as error:
         raise InvalidInputError(f"{kind} is not JSON: {error}", details={"field": kind}) from error
-    return value
-
-
-def check_size(kind: str, value: str, max_bytes: int) -> str:
-    """`value` if it is at most `max_bytes` bytes (UTF-8)."""
-    if len(value) * 4 > max_bytes and len(value.encode()) > max_bytes:
-        raise InvalidInputError(f"{kind} is larger than {max_bytes} bytes", details={"field": kind})
     return value
 
 

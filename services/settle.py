@@ -39,7 +39,7 @@ def decide(runtime: Runtime, outcome: ProcessOutcome) -> SlotResult:
     """Ask Redis for this outcome's slot (or its replay); nothing is written to SQL."""
     coordinator = runtime.coordinator
     if outcome.kind == "processed" and outcome.content_hash is not None:
-        result = coordinator.claim(outcome.batch_id, outcome.submission_id, outcome.content_hash, "{}")
+        result = coordinator.claim(outcome.batch_id, outcome.submission_id, outcome.content_hash)
     else:
         code = outcome.code or PROCESSING_FAILED
         result = coordinator.fail(outcome.batch_id, outcome.submission_id, code, outcome.detail or "")

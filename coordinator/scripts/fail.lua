@@ -20,4 +20,4 @@ if not m then
   return els_park(b, ARGV[2], {k = 'fail', c = ARGV[3], d = ARGV[4], t = now},
     tonumber(ARGV[6]), tonumber(ARGV[7]))
 end
-return els_take(b, m, 'fail', ARGV[2], nil, nil, ARGV[3], ARGV[4], now, now)
+return els_take(b, m, 'fail', ARGV[2], nil, ARGV[3], ARGV[4], now, now)

@@ -3,18 +3,24 @@
 --
 -- Every script that works on one batch takes the same KEYS layout (coordinator/keys.py, BatchKeys.layout):
 --   KEYS[1] batch      HASH  everything about the batch, so one HMGET reads and one HSET writes a claim:
---                              meta fields: id, state, owner, fingerprint, expected, assigned, failed, excess,
---                                duplicates, deadline_ms, created_ms, state_ms, closed_as, closed_ms, token,
---                                correlation_id, metadata_json, active_member, owner_member
---                              'i:<slot index>'    -> essay id (slot i is the i-th slot consumed)
---                              's:<submission id>' -> '<outcome>|<essay id>|<slot>' (idempotency)
---                              'r:<submission id>' -> receipt ms: received in time at intake (receive.lua)
+--                              meta fields: id, state, owner, fingerprint, expected, numbered, assigned,
+--                                failed, excess, duplicates, deadline_ms, created_ms, state_ms, closed_as,
+--                                closed_ms, token, correlation_id, metadata_json, active_member, owner_member
+--                              '<slot>'            -> how slot <slot> (0-based, consumed in order) was
+--                                consumed: 'a|<submission id>|<at ms>' or
+--                                'f|<submission id>|<at ms>|<code>|<detail>' (detail is the only free text)
+--                              'i:<slot>'          -> the slot's essay id, for explicit ids only; a batch
+--                                registered by count ('numbered') derives '<batch id>-001'... instead
+--                              's:<submission id>' -> its outcome, for replays: '<slot>' (assigned or
+--                                failed: the slot's record says which), 'd<slot>' (a duplicate of the
+--                                content holding that slot) or 'x' (excess)
+--                              'h:<content digest>' -> the slot holding that content (22 characters of
+--                                base64url, 128 bits of a digest of the caller's content hash)
+--                              'r:<submission id>' -> receipt ms: received in time at intake (receive.lua),
+--                                until its outcome is recorded
 --                              'inflight'          -> receipts whose claim or failure is not recorded yet
---                              'h:<content hash>'  -> essay id holding that content
---                              'e:<essay id>'      -> how the slot was consumed:
---                                '<outcome>|<slot>|<submission id>|<at ms>|<content hash or code>|<payload
---                                or detail>' (only the last part is free text; cjson costs more than
---                                the rest of a claim)
+--                            Per claimed slot that is three short fields and nothing else: no key per
+--                            essay, no per-slot work when the batch closes or expires.
 --   KEYS[2] pending    HASH  submission id -> JSON parked claim or failure (batch not registered yet)
 --   KEYS[3] deadlines  ZSET  the shard's OPEN batches by deadline ms
 --   KEYS[4] stuck      ZSET  the shard's SEALED/EXPIRED/CLOSED/CANCELLED/FINALIZING batches by state-change ms
@@ -43,10 +49,6 @@ local function els_batch_key(base, batch_id)
   return base .. ':batch:' .. batch_id
 end
 
-local function els_essay_key(base, essay_id)
-  return base .. ':essay:' .. essay_id
-end
-
 local function els_pending_key(hash)
   return hash .. ':pending'
 end
@@ -57,15 +59,29 @@ local function els_batch_at(hash, batch_id, deadlines, stuck)
   return {id = batch_id, hash = hash, pending = els_pending_key(hash), deadlines = deadlines, stuck = stuck}
 end
 
+-- The essay id of slot `slot` (0-based): derived for a batch registered by count, kept for explicit ids.
+local function els_essay_of(b, numbered, slot)
+  if numbered then
+    return b.id .. '-' .. string.format('%03d', slot + 1)
+  end
+  return redis.call('HGET', b.hash, 'i:' .. slot)
+end
+
 -- The essay ids of slots first..last (0-based, inclusive), in slot order.
-local function els_slot_range(hash, first, last)
+local function els_essay_range(b, numbered, first, last)
   local essays = {}
+  if numbered then
+    for i = first, last do
+      essays[#essays + 1] = b.id .. '-' .. string.format('%03d', i + 1)
+    end
+    return essays
+  end
   for chunk = first, last, 500 do -- HMGET in chunks: Lua's unpack is bounded by the C stack
     local fields = {}
     for i = chunk, math.min(chunk + 499, last) do
       fields[#fields + 1] = 'i:' .. i
     end
-    for _, essay_id in ipairs(redis.call('HMGET', hash, unpack(fields))) do
+    for _, essay_id in ipairs(redis.call('HMGET', b.hash, unpack(fields))) do
       essays[#essays + 1] = essay_id
     end
   end
@@ -77,15 +93,10 @@ local function els_base(b)
   return string.sub(b.hash, 1, #b.hash - #(':batch:' .. b.id))
 end
 
--- Remove every TTL from the batch's keys and its essays' lookup entries: a batch that is not DONE
--- must never expire (its finalization may be late, its late arrivals still need their batch). The
--- registration's backstop TTL only bounds a batch that never closes; DONE sets the retention TTL.
+-- Remove every TTL from the batch's keys: a batch that is not DONE must never expire (its finalization
+-- may be late, its late arrivals still need their batch). The registration's backstop TTL only bounds
+-- a batch that never closes; DONE sets the retention TTL. Two keys, whatever the batch's size.
 local function els_persist_batch(b)
-  local base = els_base(b)
-  local expected = tonumber(redis.call('HGET', b.hash, 'expected'))
-  for _, essay_id in ipairs(els_slot_range(b.hash, 0, expected - 1)) do
-    redis.call('PERSIST', els_essay_key(base, essay_id))
-  end
   redis.call('PERSIST', b.hash)
   redis.call('PERSIST', b.pending)
 end
@@ -146,9 +157,9 @@ local function els_park(b, submission_id, entry, ttl_ms, cap)
 end
 
 -- The one slot-consuming step behind claim, fail and registration's replay of parked entries.
--- kind is 'claim' (content_hash, payload) or 'fail' (code, detail); m is what els_take_fields
--- read (state, expected, assigned, failed, the submission's record, the content's holder, deadline,
--- the submission's receipt, inflight receipts).
+-- kind is 'claim' (content digest) or 'fail' (code, detail); m is what els_take_fields read (state,
+-- expected, assigned, failed, the submission's outcome, the content's holder, deadline, the
+-- submission's receipt, inflight receipts, numbered).
 -- Order: a recorded submission replays its first outcome. A deadline is judged at receipt: a
 -- submission received in time (receive.lua) settles its receipt here, once, and takes the next slot
 -- while the batch is OPEN, whatever the clock. One with no receipt in time, at or after the deadline,
@@ -156,22 +167,31 @@ end
 -- to complete it) unless in-time receipts are still in flight, whose expiry the sweep holds (expire.lua).
 -- Then: content already holding a slot is a DUPLICATE; a batch that is not OPEN, or an arrival past
 -- the deadline, records EXCESS; otherwise the next slot in order is consumed.
-local function els_take(b, m, kind, submission_id, content_hash, payload, code, detail, at, now)
-  local state, recorded, holder = m[1], m[5], m[6]
+local function els_take(b, m, kind, submission_id, digest, code, detail, at, now)
+  local state, recorded, holder, numbered = m[1], m[5], m[6], m[10]
   local sub_field = 's:' .. submission_id
   if recorded then
-    local outcome, essay_id, slot = string.match(recorded, '^([^|]*)|([^|]*)|(-?%d+)$')
-    local code, detail
-    if outcome == 'failed' then -- the code and detail of the first failure, whatever this attempt says
-      local record = redis.call('HGET', b.hash, 'e:' .. essay_id)
-      code, detail = string.match(record, '^[^|]*|[^|]*|[^|]*|[^|]*|([^|]*)|(.*)$')
+    if recorded == 'x' then
+      return els_reply('excess', nil, nil, false, true, state)
     end
-    return els_reply(outcome, essay_id, tonumber(slot), false, true, state, code, detail)
+    local first = string.match(recorded, '^d(%d+)$')
+    if first then
+      return els_reply('duplicate', els_essay_of(b, numbered, tonumber(first)), nil, false, true, state)
+    end
+    local slot = tonumber(recorded)
+    local record = redis.call('HGET', b.hash, recorded)
+    if string.sub(record, 1, 1) == 'a' then
+      return els_reply('assigned', els_essay_of(b, numbered, slot), slot, false, true, state)
+    end
+    -- the code and detail of the first failure, whatever this attempt says
+    local first_code, first_detail = string.match(record, '^f|[^|]*|[^|]*|([^|]*)|(.*)$')
+    return els_reply('failed', els_essay_of(b, numbered, slot), slot, false, true, state, first_code, first_detail)
   end
   -- From here on this call records the submission's first outcome (every branch writes sub_field).
   local deadline, received, inflight = tonumber(m[7]), m[8], tonumber(m[9] or '0')
-  if received then -- its receipt is settled now, exactly once
+  if received then -- its receipt is settled now, exactly once; the outcome answers every repeat
     inflight = redis.call('HINCRBY', b.hash, 'inflight', -1)
+    redis.call('HDEL', b.hash, 'r:' .. submission_id)
   end
   local in_time = received and tonumber(received) < deadline
   local past = deadline <= tonumber(now)
@@ -185,36 +205,34 @@ local function els_take(b, m, kind, submission_id, content_hash, payload, code, 
   -- batch expires in this same step (once this upload is recorded), not at the next sweep.
   local expire_after = state == 'open' and in_time and past and inflight <= 0
   if kind == 'claim' and holder then
-    redis.call('HSET', b.hash, sub_field, 'duplicate|' .. holder .. '|-1')
+    redis.call('HSET', b.hash, sub_field, 'd' .. holder)
     redis.call('HINCRBY', b.hash, 'duplicates', 1)
     if expire_after then
       els_close(b, 'expired', now)
       state, closed = 'expired', true
     end
-    return els_reply('duplicate', holder, nil, closed, false, state)
+    return els_reply('duplicate', els_essay_of(b, numbered, tonumber(holder)), nil, closed, false, state)
   end
   if state ~= 'open' or late then
-    redis.call('HSET', b.hash, sub_field, 'excess||-1')
+    redis.call('HSET', b.hash, sub_field, 'x')
     redis.call('HINCRBY', b.hash, 'excess', 1)
     return els_reply('excess', nil, nil, closed, false, state)
   end
   local expected, assigned, failed = tonumber(m[2]), tonumber(m[3]), tonumber(m[4])
   local slot = assigned + failed -- slots are consumed strictly in order
-  local essay_id = redis.call('HGET', b.hash, 'i:' .. slot)
-  if not essay_id then
+  local essay_id = els_essay_of(b, numbered, slot)
+  if slot >= expected or not essay_id then
     error('ELS invariant broken: batch ' .. b.id .. ' is open with no slot ' .. slot)
   end
   local outcome = kind == 'claim' and 'assigned' or 'failed'
-  local reply_field = outcome .. '|' .. essay_id .. '|' .. slot
-  local record_prefix = outcome .. '|' .. slot .. '|' .. submission_id .. '|' .. at .. '|'
   if kind == 'claim' then
     assigned = assigned + 1
-    redis.call('HSET', b.hash, 'assigned', assigned, sub_field, reply_field, 'h:' .. content_hash, essay_id,
-      'e:' .. essay_id, record_prefix .. content_hash .. '|' .. payload)
+    redis.call('HSET', b.hash, 'assigned', assigned, sub_field, slot, 'h:' .. digest, slot,
+      slot, 'a|' .. submission_id .. '|' .. at)
   else
     failed = failed + 1
-    redis.call('HSET', b.hash, 'failed', failed, sub_field, reply_field,
-      'e:' .. essay_id, record_prefix .. code .. '|' .. detail)
+    redis.call('HSET', b.hash, 'failed', failed, sub_field, slot,
+      slot, 'f|' .. submission_id .. '|' .. at .. '|' .. code .. '|' .. detail)
   end
   local sealed = els_seal_if_full(b, expected, assigned + failed, now)
   if not sealed and expire_after then
@@ -225,21 +243,18 @@ local function els_take(b, m, kind, submission_id, content_hash, payload, code, 
 end
 
 -- Read what els_take needs in one HMGET; nil when the batch does not exist.
-local function els_take_fields(b, submission_id, content_hash)
+local function els_take_fields(b, submission_id, digest)
   local m = redis.call('HMGET', b.hash, 'state', 'expected', 'assigned', 'failed',
-    's:' .. submission_id, 'h:' .. (content_hash or ''), 'deadline_ms', 'r:' .. submission_id, 'inflight')
+    's:' .. submission_id, 'h:' .. (digest or ''), 'deadline_ms', 'r:' .. submission_id, 'inflight',
+    'numbered')
   if not m[1] then
     return nil
   end
   return m
 end
 
--- Give the batch's keys and its essays' lookup entries the same TTL.
-local function els_expire_batch(b, base, ttl_ms)
-  local expected = tonumber(redis.call('HGET', b.hash, 'expected'))
-  for _, essay_id in ipairs(els_slot_range(b.hash, 0, expected - 1)) do
-    redis.call('PEXPIRE', els_essay_key(base, essay_id), ttl_ms)
-  end
+-- Give the batch's keys the same TTL.
+local function els_expire_batch(b, ttl_ms)
   redis.call('PEXPIRE', b.hash, ttl_ms)
   redis.call('PEXPIRE', b.pending, ttl_ms)
 end
@@ -255,7 +270,8 @@ end
 -- way. A replay of the same end answers the same missing slots with replayed 1.
 local function els_end_by_owner(keys, batch_id, owner, now, target)
   local b = els_batch(keys, batch_id)
-  local m = redis.call('HMGET', b.hash, 'state', 'owner', 'expected', 'assigned', 'failed', 'closed_as')
+  local m = redis.call('HMGET', b.hash, 'state', 'owner', 'expected', 'assigned', 'failed', 'closed_as',
+    'numbered')
   local state = m[1]
   if not state or m[2] ~= owner then
     return {'unknown', '', 0, {}}
@@ -268,7 +284,7 @@ local function els_end_by_owner(keys, batch_id, owner, now, target)
     return {'not_open', state, 0, {}}
   end
   local consumed = tonumber(m[4]) + tonumber(m[5])
-  return {target, state, replayed, els_slot_range(b.hash, consumed, tonumber(m[3]) - 1)}
+  return {target, state, replayed, els_essay_range(b, m[7], consumed, tonumber(m[3]) - 1)}
 end
 
 -- Entry script follows.

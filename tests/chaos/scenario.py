@@ -280,6 +280,7 @@ def check_end_state(
             Submission.filename,
             Submission.error_code,
             Submission.updated_at,
+            Submission.content_hash,
         )
         rows = session.execute(select(*columns).where(Submission.batch_id.in_(batch_ids))).all()
         closed_at = {
@@ -334,7 +335,12 @@ def check_end_state(
             continue
         counts = by_batch[batch_id]
         essay_ids = [record.essay_id for record in status.records]
-        hashes = [record.content_hash for record in status.records if record.outcome is Outcome.ASSIGNED]
+        # The content behind each slot Redis assigned, as SQL recorded its submission.
+        hashes = [
+            stored[record.submission_id].content_hash
+            for record in status.records
+            if record.outcome is Outcome.ASSIGNED and record.submission_id in stored
+        ]
         if len(set(essay_ids)) != len(essay_ids) or len(set(hashes)) != len(hashes):
             problems.append(f"{batch_id}: a slot or a content taken twice")
         if len({record.submission_id for record in status.records}) != len(status.records):

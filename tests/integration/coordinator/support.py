@@ -49,11 +49,11 @@ def keys_of(client: redis.Redis, prefix: str) -> list[str]:
 
 
 def batch_keys_of(client: redis.Redis, prefix: str, batch_id: str) -> list[str]:
-    """Every key of one batch under `prefix`: its hash, its pending parking, its essays' lookup entries."""
+    """Every key of one batch under `prefix`: its hash and its pending parking."""
     return [
         key
         for key in keys_of(client, prefix)
-        if key.endswith((f":batch:{batch_id}", f":batch:{batch_id}:pending")) or f":essay:{batch_id}-" in key
+        if key.endswith((f":batch:{batch_id}", f":batch:{batch_id}:pending"))
     ]
 
 

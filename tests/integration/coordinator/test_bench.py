@@ -24,3 +24,4 @@ def test_benchmark_prints_its_figures_as_json_on_the_last_line(redis_url: str) -
     figures = json.loads(run.stdout.strip().splitlines()[-1])
     assert {"ratio", "claim_per_s", "claim_p50_ms", "claim_p99_ms", "floor_per_s"} <= figures.keys()
     assert figures["claims"] == 600 and figures["ratio"] > 0
+    assert figures["memory_per_claimed_slot_bytes"] > 0

@@ -8,7 +8,7 @@ from tests.integration.coordinator.support import NOW, register
 
 def test_claims_take_slots_in_order(coordinator: Coordinator) -> None:
     register(coordinator, "b1", 3)
-    results = [coordinator.claim("b1", f"s{n}", f"h{n}", "{}", NOW) for n in range(3)]
+    results = [coordinator.claim("b1", f"s{n}", f"h{n}", NOW) for n in range(3)]
     assert [(r.outcome, r.essay_id, r.slot) for r in results] == [
         (Outcome.ASSIGNED, "b1-001", 0),
         (Outcome.ASSIGNED, "b1-002", 1),
@@ -18,8 +18,8 @@ def test_claims_take_slots_in_order(coordinator: Coordinator) -> None:
 
 def test_only_the_claim_that_takes_the_last_slot_is_told_sealed(coordinator: Coordinator) -> None:
     register(coordinator, "b1", 2)
-    first = coordinator.claim("b1", "s1", "h1", "{}", NOW)
-    last = coordinator.claim("b1", "s2", "h2", "{}", NOW + 7)
+    first = coordinator.claim("b1", "s1", "h1", NOW)
+    last = coordinator.claim("b1", "s2", "h2", NOW + 7)
     assert not first.sealed and first.state is BatchState.OPEN
     assert last.sealed and last.state is BatchState.SEALED
     status = coordinator.status("b1")
@@ -29,8 +29,8 @@ def test_only_the_claim_that_takes_the_last_slot_is_told_sealed(coordinator: Coo
 
 def test_redelivered_claim_replays_its_outcome_without_sealing_again(coordinator: Coordinator) -> None:
     register(coordinator, "b1", 1)
-    first = coordinator.claim("b1", "s1", "h1", "{}", NOW)
-    again = coordinator.claim("b1", "s1", "h1", "{}", NOW)
+    first = coordinator.claim("b1", "s1", "h1", NOW)
+    again = coordinator.claim("b1", "s1", "h1", NOW)
     assert first.sealed and not first.replayed
     assert again.replayed and not again.sealed
     assert (again.outcome, again.essay_id, again.slot) == (Outcome.ASSIGNED, "b1-001", 0)
@@ -38,10 +38,10 @@ def test_redelivered_claim_replays_its_outcome_without_sealing_again(coordinator
 
 def test_duplicate_content_takes_no_second_slot(coordinator: Coordinator) -> None:
     register(coordinator, "b1", 2)
-    coordinator.claim("b1", "s1", "same", "{}", NOW)
-    duplicate = coordinator.claim("b1", "s2", "same", "{}", NOW)
+    coordinator.claim("b1", "s1", "same", NOW)
+    duplicate = coordinator.claim("b1", "s2", "same", NOW)
     assert (duplicate.outcome, duplicate.essay_id, duplicate.slot) == (Outcome.DUPLICATE, "b1-001", None)
-    assert coordinator.claim("b1", "s2", "same", "{}", NOW).replayed
+    assert coordinator.claim("b1", "s2", "same", NOW).replayed
     status = coordinator.status("b1")
     assert status is not None and (status.assigned, status.duplicates) == (1, 1)
     assert status.missing_essay_ids == ("b1-002",)
@@ -49,11 +49,11 @@ def test_duplicate_content_takes_no_second_slot(coordinator: Coordinator) -> Non
 
 def test_claims_after_sealing_are_recorded_as_excess(coordinator: Coordinator) -> None:
     register(coordinator, "b1", 1)
-    coordinator.claim("b1", "s1", "h1", "{}", NOW)
-    excess = coordinator.claim("b1", "s2", "h2", "{}", NOW)
+    coordinator.claim("b1", "s1", "h1", NOW)
+    excess = coordinator.claim("b1", "s2", "h2", NOW)
     assert excess.outcome is Outcome.EXCESS and excess.essay_id is None and not excess.sealed
     assert excess.state is BatchState.SEALED
-    replay = coordinator.claim("b1", "s2", "h2", "{}", NOW)
+    replay = coordinator.claim("b1", "s2", "h2", NOW)
     assert replay.outcome is Outcome.EXCESS and replay.replayed
     status = coordinator.status("b1")
     assert status is not None and status.excess == 1
@@ -61,25 +61,29 @@ def test_claims_after_sealing_are_recorded_as_excess(coordinator: Coordinator) -
 
 def test_duplicate_of_an_assigned_essay_stays_a_duplicate_after_sealing(coordinator: Coordinator) -> None:
     register(coordinator, "b1", 1)
-    coordinator.claim("b1", "s1", "h1", "{}", NOW)
-    late = coordinator.claim("b1", "s2", "h1", "{}", NOW)
+    coordinator.claim("b1", "s1", "h1", NOW)
+    late = coordinator.claim("b1", "s2", "h1", NOW)
     assert late.outcome is Outcome.DUPLICATE and late.essay_id == "b1-001"
 
 
-def test_assignment_records_content_hash_and_payload(coordinator: Coordinator) -> None:
+def test_assignment_records_its_submission_and_time(coordinator: Coordinator) -> None:
     register(coordinator, "b1", 2)
-    coordinator.claim("b1", "s1", "sha256:abc", '{"words": 310, "note": "a|b"}', NOW + 3)
+    coordinator.claim("b1", "s1", "sha256:abc", NOW + 3)
     status = coordinator.status("b1")
     assert status is not None
     (record,) = status.records
     assert (record.essay_id, record.slot, record.submission_id) == ("b1-001", 0, "s1")
-    assert record.content_hash == "sha256:abc" and record.payload_json == '{"words": 310, "note": "a|b"}'
-    assert record.at_ms == NOW + 3 and record.code is None
+    assert (record.outcome, record.at_ms, record.code, record.detail) == (
+        Outcome.ASSIGNED,
+        NOW + 3,
+        None,
+        None,
+    )
 
 
 def test_final_failure_consumes_the_next_slot_and_names_it(coordinator: Coordinator) -> None:
     register(coordinator, "b1", 2)
-    coordinator.claim("b1", "s1", "h1", "{}", NOW)
+    coordinator.claim("b1", "s1", "h1", NOW)
     failed = coordinator.fail("b1", "s2", "CONTENT_TOO_SHORT", "3 words | too short", NOW)
     assert (failed.outcome, failed.essay_id, failed.slot, failed.sealed) == (
         Outcome.FAILED,
@@ -90,10 +94,10 @@ def test_final_failure_consumes_the_next_slot_and_names_it(coordinator: Coordina
     status = coordinator.status("b1")
     assert status is not None and (status.assigned, status.failed) == (1, 1)
     record = status.records[1]
-    assert (record.code, record.detail, record.content_hash) == (
+    assert (record.outcome, record.code, record.detail) == (
+        Outcome.FAILED,
         "CONTENT_TOO_SHORT",
         "3 words | too short",
-        None,
     )
 
 
@@ -110,21 +114,21 @@ def test_a_failure_reports_the_code_and_detail_redis_recorded_first(coordinator:
     register(coordinator, "b1", 3)
     first = coordinator.fail("b1", "s1", "PDF_TIMEOUT", "gave up | after 10 s", NOW)
     again = coordinator.fail("b1", "s1", "PROCESSING_FAILED", "", NOW)
-    claimed = coordinator.claim("b1", "s1", "h1", "{}", NOW)
+    claimed = coordinator.claim("b1", "s1", "h1", NOW)
     for result in (first, again, claimed):
         assert result.outcome is Outcome.FAILED
         assert (result.code, result.detail) == ("PDF_TIMEOUT", "gave up | after 10 s")
-    assigned = coordinator.claim("b1", "s2", "h2", "{}", NOW)
+    assigned = coordinator.claim("b1", "s2", "h2", NOW)
     assert (assigned.code, assigned.detail) == (None, None)
 
 
 def test_first_outcome_of_a_submission_wins(coordinator: Coordinator) -> None:
     register(coordinator, "b1", 3)
-    coordinator.claim("b1", "claimed-first", "h1", "{}", NOW)
+    coordinator.claim("b1", "claimed-first", "h1", NOW)
     late_failure = coordinator.fail("b1", "claimed-first", "BAD", "x", NOW)
     assert late_failure.outcome is Outcome.ASSIGNED and late_failure.replayed
     coordinator.fail("b1", "failed-first", "BAD", "x", NOW)
-    late_claim = coordinator.claim("b1", "failed-first", "h2", "{}", NOW)
+    late_claim = coordinator.claim("b1", "failed-first", "h2", NOW)
     assert late_claim.outcome is Outcome.FAILED and late_claim.replayed
     status = coordinator.status("b1")
     assert status is not None and (status.assigned, status.failed) == (1, 1)
@@ -132,7 +136,7 @@ def test_first_outcome_of_a_submission_wins(coordinator: Coordinator) -> None:
 
 def test_failure_after_sealing_is_excess(coordinator: Coordinator) -> None:
     register(coordinator, "b1", 1)
-    coordinator.claim("b1", "s1", "h1", "{}", NOW)
+    coordinator.claim("b1", "s1", "h1", NOW)
     late = coordinator.fail("b1", "s2", "BAD", "x", NOW)
     assert late.outcome is Outcome.EXCESS and not late.sealed
 
@@ -150,8 +154,8 @@ def test_a_batch_of_failures_alone_still_seals(coordinator: Coordinator) -> None
 
 def test_a_claim_at_the_deadline_expires_the_open_batch_and_takes_no_slot(coordinator: Coordinator) -> None:
     register(coordinator, "b1", 3, deadline_ms=NOW + 1000)
-    coordinator.claim("b1", "s1", "h1", "{}", NOW)
-    late = coordinator.claim("b1", "s2", "h2", "{}", NOW + 1000)
+    coordinator.claim("b1", "s1", "h1", NOW)
+    late = coordinator.claim("b1", "s2", "h2", NOW + 1000)
     assert (late.outcome, late.essay_id, late.sealed, late.state) == (
         Outcome.EXCESS,
         None,
@@ -170,8 +174,8 @@ def test_a_claim_at_the_deadline_expires_the_open_batch_and_takes_no_slot(coordi
 
 def test_a_duplicate_at_the_deadline_also_expires_the_batch(coordinator: Coordinator) -> None:
     register(coordinator, "b1", 3, deadline_ms=NOW + 1000)
-    coordinator.claim("b1", "s1", "h1", "{}", NOW)
-    again = coordinator.claim("b1", "s2", "h1", "{}", NOW + 1000)
+    coordinator.claim("b1", "s1", "h1", NOW)
+    again = coordinator.claim("b1", "s2", "h1", NOW + 1000)
     assert (again.outcome, again.essay_id, again.sealed, again.state) == (
         Outcome.DUPLICATE,
         "b1-001",

@@ -101,19 +101,19 @@ def test_every_script_runs_on_a_cluster_and_the_indexes_spread_over_nodes(
     settings = Settings(key_prefix="elscluster")
     coordinator = Coordinator.from_settings(settings, cluster_client)
     ids = [f"b{n}" for n in range(24)]
-    coordinator.claim("b0", "early", "early-content", "{}", NOW)  # parked before registration
+    coordinator.claim("b0", "early", "early-content", NOW)  # parked before registration
     for batch_id in ids:
         register(coordinator, batch_id, 2, deadline_ms=NOW + HOUR_MS)
     status = coordinator.status("b0")
     assert status is not None and status.assigned == 1
-    assert coordinator.claim("b0", "late", "early-content", "{}", NOW).outcome is Outcome.DUPLICATE
+    assert coordinator.claim("b0", "late", "early-content", NOW).outcome is Outcome.DUPLICATE
     assert coordinator.fail("b0", "broken", "BAD", "x", NOW).sealed
 
     # NOSCRIPT recovery on every node.
     for port in cluster:
         with redis.Redis(port=port) as node:
             node.script_flush()
-    assert coordinator.claim("b1", "s1", "h1", "{}", NOW).outcome is Outcome.ASSIGNED
+    assert coordinator.claim("b1", "s1", "h1", NOW).outcome is Outcome.ASSIGNED
 
     listed: list[str] = []
     cursor: str | None = None
@@ -132,7 +132,7 @@ def test_every_script_runs_on_a_cluster_and_the_indexes_spread_over_nodes(
     assert coordinator.receive("b2", ["in-time"], NOW).received  # holds b2's expiry
     expired = coordinator.expire_due(NOW + HOUR_MS, 100)
     assert sorted(batch.batch_id for batch in expired) == sorted(set(ids[1:]) - {"b2"})
-    assert coordinator.claim("b2", "in-time", "h2", "{}", NOW + HOUR_MS).outcome is Outcome.ASSIGNED
+    assert coordinator.claim("b2", "in-time", "h2", NOW + HOUR_MS).outcome is Outcome.ASSIGNED
 
     # The shards' index keys live on more than one node (each node is asked about its own keys).
     holding = set()

@@ -13,7 +13,7 @@ from tests.integration.coordinator.support import HOUR_MS, NOW, register
 
 def test_batches_expire_only_once_their_deadline_has_passed(coordinator: Coordinator) -> None:
     register(coordinator, "b1", 3, deadline_ms=NOW + 1000)
-    coordinator.claim("b1", "s1", "h1", "{}", NOW)
+    coordinator.claim("b1", "s1", "h1", NOW)
     coordinator.fail("b1", "s2", "BAD", "x", NOW)
     assert coordinator.expire_due(NOW + 999, 10) == []
     (expired,) = coordinator.expire_due(NOW + 1000, 10)
@@ -29,14 +29,14 @@ def test_batches_expire_only_once_their_deadline_has_passed(coordinator: Coordin
 
 def test_a_sealed_batch_never_expires(coordinator: Coordinator) -> None:
     register(coordinator, "b1", 1, deadline_ms=NOW + 1000)
-    assert coordinator.claim("b1", "s1", "h1", "{}", NOW).sealed
+    assert coordinator.claim("b1", "s1", "h1", NOW).sealed
     assert coordinator.expire_due(NOW + 2000, 10) == []
 
 
 def test_claims_after_expiry_are_excess(coordinator: Coordinator) -> None:
     register(coordinator, "b1", 2, deadline_ms=NOW + 1000)
     coordinator.expire_due(NOW + 1000, 10)
-    late = coordinator.claim("b1", "s1", "h1", "{}", NOW + 1001)
+    late = coordinator.claim("b1", "s1", "h1", NOW + 1001)
     assert late.outcome is Outcome.EXCESS and not late.sealed and late.state is BatchState.EXPIRED
 
 
@@ -75,7 +75,7 @@ def test_expiry_waits_for_uploads_received_in_time_until_they_settle(coordinator
     coordinator.receive("b1", ["s1"], NOW)
     coordinator.receive("b1", ["s2"], NOW)
     assert coordinator.expire_due(NOW + 60_000, 10) == []
-    assert coordinator.claim("b1", "s1", "h1", "{}", NOW + 61_000).outcome is Outcome.ASSIGNED
+    assert coordinator.claim("b1", "s1", "h1", NOW + 61_000).outcome is Outcome.ASSIGNED
     assert coordinator.expire_due(NOW + 62_000, 10) == []  # s2 is still in flight
     # The last upload in flight settles past the deadline: the batch expires in that same step.
     last = coordinator.fail("b1", "s2", "BAD", "x", NOW + 63_000)
@@ -95,7 +95,7 @@ def test_expiry_waits_no_longer_than_the_late_grace(coordinator: Coordinator) ->
     status = coordinator.status(expired.batch_id)
     assert status is not None and status.missing_essay_ids == ("b1-001", "b1-002")
     # What arrives after the grace counts as it finds the batch: closed.
-    late = coordinator.claim("b1", "s1", "h1", "{}", NOW + 1000 + grace + 1)
+    late = coordinator.claim("b1", "s1", "h1", NOW + 1000 + grace + 1)
     assert (late.outcome, late.state) == (Outcome.EXCESS, BatchState.EXPIRED)
 
 
@@ -105,7 +105,7 @@ def test_a_batch_held_past_its_deadline_still_seals_when_its_last_slot_fills(
     register(coordinator, "b1", 1, deadline_ms=NOW + 1000)
     coordinator.receive("b1", ["s1"], NOW)
     assert coordinator.expire_due(NOW + 5000, 10) == []
-    last = coordinator.claim("b1", "s1", "h1", "{}", NOW + 6000)
+    last = coordinator.claim("b1", "s1", "h1", NOW + 6000)
     assert (last.outcome, last.sealed, last.state) == (Outcome.ASSIGNED, True, BatchState.SEALED)
     assert coordinator.expire_due(NOW + 7000, 10) == []
 

@@ -12,7 +12,7 @@ LEASE = 60_000
 
 def sealed_batch(coordinator: Coordinator, batch_id: str = "b1") -> None:
     register(coordinator, batch_id, 1)
-    assert coordinator.claim(batch_id, "s1", "h1", "{}", NOW).sealed
+    assert coordinator.claim(batch_id, "s1", "h1", NOW).sealed
 
 
 def test_only_one_caller_begins_finalizing(coordinator: Coordinator) -> None:
@@ -65,19 +65,19 @@ def test_done_gives_every_key_of_the_batch_the_retention_ttl_and_leaves_the_inde
     coordinator: Coordinator, redis_client: redis.Redis, key_prefix: str
 ) -> None:
     register(coordinator, "b1", 3, essay_ids=None)
-    coordinator.claim("b1", "s1", "h1", "{}", NOW)
+    coordinator.claim("b1", "s1", "h1", NOW)
     coordinator.fail("b1", "s2", "BAD", "x", NOW)
-    coordinator.claim("b1", "s3", "h3", "{}", NOW)
+    coordinator.claim("b1", "s3", "h3", NOW)
     ticket = coordinator.begin_finalize("b1", NOW, LEASE)
     assert ticket.token is not None and coordinator.complete_finalize("b1", ticket.token, NOW)
     retention = coordinator.config.retention_ms
     batch_keys = batch_keys_of(redis_client, key_prefix, "b1")
-    assert len(batch_keys) == 4  # the batch hash and the three essay lookup entries
+    assert len(batch_keys) == 1  # the batch hash: no key per essay
     for key in batch_keys:
         assert retention - 60_000 < redis_client.pttl(key) <= retention, key
     shard = coordinator.config.keys.batch("b1").shard
     for index in (shard.deadlines, shard.active, shard.owners, shard.stuck):
         assert redis_client.zcard(index) == 0, index
     # A late arrival after DONE is still answered, and recorded in the same expiring hash.
-    assert coordinator.claim("b1", "s9", "h9", "{}", NOW).outcome is Outcome.EXCESS
+    assert coordinator.claim("b1", "s9", "h9", NOW).outcome is Outcome.EXCESS
     assert redis_client.pttl(coordinator.config.keys.batch("b1").hash) <= retention

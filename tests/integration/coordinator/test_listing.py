@@ -41,7 +41,7 @@ def test_owner_listing_shows_only_that_owners_batches(coordinator: Coordinator) 
 
 def test_summaries_carry_state_and_counts(coordinator: Coordinator) -> None:
     register(coordinator, "b1", 2, owner="bob")
-    coordinator.claim("b1", "s1", "h1", "{}", NOW)
+    coordinator.claim("b1", "s1", "h1", NOW)
     (summary,) = coordinator.list_active_batches("bob", None, 10).batches
     assert (summary.state, summary.expected, summary.assigned, summary.owner) == (
         BatchState.OPEN,
@@ -54,7 +54,7 @@ def test_summaries_carry_state_and_counts(coordinator: Coordinator) -> None:
 def test_done_batches_leave_the_listing(coordinator: Coordinator) -> None:
     register(coordinator, "b1", 1)
     register(coordinator, "b2", 1)
-    coordinator.claim("b1", "s1", "h1", "{}", NOW)
+    coordinator.claim("b1", "s1", "h1", NOW)
     ticket = coordinator.begin_finalize("b1", NOW, 1000)
     assert ticket.token is not None and coordinator.complete_finalize("b1", ticket.token, NOW)
     assert [s.batch_id for s in coordinator.list_active_batches(None, None, 10).batches] == ["b2"]
@@ -95,7 +95,7 @@ def test_status_of_an_unknown_batch_is_none(coordinator: Coordinator) -> None:
 
 def test_status_reports_metadata_and_missing_slots(coordinator: Coordinator) -> None:
     register(coordinator, "b1", 3, metadata_json='{"course": "EN-101"}')
-    coordinator.claim("b1", "s1", "h1", "{}", NOW)
+    coordinator.claim("b1", "s1", "h1", NOW)
     status = coordinator.status("b1")
     assert status is not None
     assert status.metadata_json == '{"course": "EN-101"}'
@@ -105,7 +105,7 @@ def test_status_reports_metadata_and_missing_slots(coordinator: Coordinator) -> 
 
 def test_status_keeps_the_close_time_after_finalizing_begins(coordinator: Coordinator) -> None:
     register(coordinator, "b1", 1)
-    coordinator.claim("b1", "s1", "h1", "{}", NOW + 5)
+    coordinator.claim("b1", "s1", "h1", NOW + 5)
     coordinator.begin_finalize("b1", NOW + 9, 60_000)
     status = coordinator.status("b1")
     assert status is not None and (status.closed_ms, status.state_changed_ms) == (NOW + 5, NOW + 9)

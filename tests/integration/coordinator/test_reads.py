@@ -17,9 +17,9 @@ def test_live_figures_count_open_overdue_finishing_stuck_and_parked(
     register(coordinator, "b-open", 2, deadline_ms=NOW + HOUR_MS)
     register(coordinator, "b-due", 2, deadline_ms=NOW + 1000, now_ms=NOW + 5)
     register(coordinator, "b-sealed", 1, now_ms=NOW + 10)
-    assert coordinator.claim("b-sealed", "s-1", HASH, "{}", NOW + 20).sealed
-    coordinator.claim("b-unknown", "s-2", HASH, "{}", NOW + 30)  # parked until b-unknown registers
-    coordinator.claim("b-unknown", "s-3", "b" * 64, "{}", NOW + 30)
+    assert coordinator.claim("b-sealed", "s-1", HASH, NOW + 20).sealed
+    coordinator.claim("b-unknown", "s-2", HASH, NOW + 30)  # parked until b-unknown registers
+    coordinator.claim("b-unknown", "s-3", "b" * 64, NOW + 30)
     keys_before = keys_of(redis_client, key_prefix)
 
     later = NOW + 1000 + grace + 1
@@ -37,8 +37,8 @@ def test_parked_arrivals_come_from_the_shard_index_and_leave_it_on_registration_
     coordinator: Coordinator, redis_client: redis.Redis
 ) -> None:
     ttl = coordinator.config.pending_ttl_ms
-    coordinator.claim("b-late", "s-1", HASH, "{}", NOW)
-    coordinator.claim("b-never", "s-2", HASH, "{}", NOW)
+    coordinator.claim("b-late", "s-1", HASH, NOW)
+    coordinator.claim("b-never", "s-2", HASH, NOW)
     assert coordinator.live_figures(NOW + 1, stuck_after_ms=1000).parked_arrivals == 2
     register(coordinator, "b-late", 2, now_ms=NOW + 2)  # replays its parked claim
     assert coordinator.live_figures(NOW + 3, stuck_after_ms=1000).parked_arrivals == 1
@@ -47,7 +47,7 @@ def test_parked_arrivals_come_from_the_shard_index_and_leave_it_on_registration_
     keys = coordinator.config.keys
     index = keys.batch("b-never").shard.parked
     neighbour = next(f"b-{n}" for n in range(1000) if keys.batch(f"b-{n}").shard.parked == index)
-    coordinator.claim(neighbour, "s-3", HASH, "{}", NOW + ttl + 1)
+    coordinator.claim(neighbour, "s-3", HASH, NOW + ttl + 1)
     members: object = redis_client.zrange(index, 0, -1)
     assert members == [neighbour.encode()]
 
@@ -72,7 +72,7 @@ def test_the_gate_reads_owner_state_and_deadline_and_judges_lateness_in_one_call
     )
     due = coordinator.gate("b-gate", NOW + HOUR_MS)
     assert due is not None and due.late  # at the deadline: late, as receive.lua judges it
-    coordinator.claim("b-gate", "s-1", HASH, "{}", NOW + 1)
+    coordinator.claim("b-gate", "s-1", HASH, NOW + 1)
     sealed = coordinator.gate("b-gate")
     assert sealed is not None and sealed.state is BatchState.SEALED
     assert coordinator.gate("b-never") is None
@@ -82,8 +82,8 @@ def test_progress_reads_state_and_counters_in_one_call_and_agrees_with_status(
     coordinator: Coordinator,
 ) -> None:
     register(coordinator, "b-progress", 3, owner="alice", deadline_ms=NOW + HOUR_MS)
-    coordinator.claim("b-progress", "s-1", HASH, "{}", NOW + 1)
-    coordinator.claim("b-progress", "s-2", HASH, "{}", NOW + 2)  # the same content: a duplicate
+    coordinator.claim("b-progress", "s-1", HASH, NOW + 1)
+    coordinator.claim("b-progress", "s-2", HASH, NOW + 2)  # the same content: a duplicate
     coordinator.fail("b-progress", "s-3", "EMPTY_CONTENT", "no words", NOW + 3)
     progress = coordinator.progress("b-progress")
     status = coordinator.status("b-progress")

@@ -24,7 +24,7 @@ def test_an_upload_received_before_the_deadline_takes_a_slot_when_claimed_after_
     register(coordinator, "b1", 2, deadline_ms=DEADLINE)
     assert coordinator.receive("b1", ["s1"], NOW + 10).received
     assert coordinator.receive("b1", ["s2"], NOW + 20).received
-    first = coordinator.claim("b1", "s1", "h1", "{}", LATER)
+    first = coordinator.claim("b1", "s1", "h1", LATER)
     assert (first.outcome, first.essay_id, first.sealed, first.state) == (
         Outcome.ASSIGNED,
         "b1-001",
@@ -48,7 +48,7 @@ def test_a_claim_never_received_after_the_deadline_still_expires_the_batch(
 ) -> None:
     register(coordinator, "b1", 3, deadline_ms=DEADLINE)
     assert inflight(redis_client, coordinator, "b1") == 0
-    unreceived = coordinator.claim("b1", "s2", "h2", "{}", LATER)
+    unreceived = coordinator.claim("b1", "s2", "h2", LATER)
     assert (unreceived.outcome, unreceived.sealed, unreceived.state) == (
         Outcome.EXCESS,
         True,
@@ -63,10 +63,10 @@ def test_the_last_received_upload_settling_after_the_deadline_expires_the_batch(
 ) -> None:
     register(coordinator, "b1", 3, deadline_ms=DEADLINE)
     coordinator.receive("b1", ["s1"], NOW)
-    last = coordinator.claim("b1", "s1", "h1", "{}", LATER)
+    last = coordinator.claim("b1", "s1", "h1", LATER)
     assert (last.outcome, last.sealed, last.state) == (Outcome.ASSIGNED, True, BatchState.EXPIRED)
     assert inflight(redis_client, coordinator, "b1") == 0
-    after = coordinator.claim("b1", "s2", "h2", "{}", LATER)
+    after = coordinator.claim("b1", "s2", "h2", LATER)
     assert (after.outcome, after.sealed, after.state) == (Outcome.EXCESS, False, BatchState.EXPIRED)
 
 
@@ -75,10 +75,10 @@ def test_a_claim_never_received_waits_its_turn_while_received_uploads_are_in_fli
 ) -> None:
     register(coordinator, "b1", 2, deadline_ms=DEADLINE)
     coordinator.receive("b1", ["s1"], NOW)
-    stray = coordinator.claim("b1", "s2", "h2", "{}", LATER)
+    stray = coordinator.claim("b1", "s2", "h2", LATER)
     # Excess (it was never received in time), but it does not close the batch on s1.
     assert (stray.outcome, stray.sealed, stray.state) == (Outcome.EXCESS, False, BatchState.OPEN)
-    held = coordinator.claim("b1", "s1", "h1", "{}", LATER + 1)
+    held = coordinator.claim("b1", "s1", "h1", LATER + 1)
     # s1 was the last upload in flight: it takes its slot, and the batch expires in the same step.
     assert (held.outcome, held.essay_id, held.state) == (Outcome.ASSIGNED, "b1-001", BatchState.EXPIRED)
 
@@ -111,8 +111,8 @@ def test_a_receipt_and_its_outcome_count_once_under_repeats(
     assert (first.replayed, again.replayed) == (False, True)
     assert (again.received, again.received_ms) == (True, NOW + 5)
     assert inflight(redis_client, coordinator, "b1") == 1
-    coordinator.claim("b1", "s1", "h1", "{}", LATER)
-    assert coordinator.claim("b1", "s1", "h1", "{}", LATER).replayed
+    coordinator.claim("b1", "s1", "h1", LATER)
+    assert coordinator.claim("b1", "s1", "h1", LATER).replayed
     coordinator.fail("b1", "s1", "BAD", "x", LATER)  # the first outcome wins, and counts once
     assert inflight(redis_client, coordinator, "b1") == 0
 
@@ -121,7 +121,7 @@ def test_an_arrival_parked_before_registration_is_replayed_without_a_receipt(
     coordinator: Coordinator, redis_client: redis.Redis
 ) -> None:
     assert coordinator.receive("b1", ["s1"], NOW).refusal == "unknown"
-    assert coordinator.claim("b1", "s1", "h1", "{}", NOW).outcome is Outcome.PENDING
+    assert coordinator.claim("b1", "s1", "h1", NOW).outcome is Outcome.PENDING
     result = register(coordinator, "b1", 2, deadline_ms=DEADLINE)
     assert result.pending_replayed == 1
     status = coordinator.status("b1")

@@ -9,7 +9,6 @@ from coordinator import (
     BatchConflictError,
     BatchState,
     Coordinator,
-    EssayIdTakenError,
     Outcome,
     registration_fingerprint,
 )
@@ -39,7 +38,7 @@ def test_explicit_essay_ids_keep_their_order(coordinator: Coordinator) -> None:
 
 def test_same_fingerprint_is_a_no_op_replay(coordinator: Coordinator) -> None:
     register(coordinator, "b1", 2)
-    coordinator.claim("b1", "s1", "h1", "{}", NOW)
+    coordinator.claim("b1", "s1", "h1", NOW)
     replay = register(coordinator, "b1", 2, now_ms=NOW + 5000, deadline_ms=NOW + 5000 + HOUR_MS)
     assert not replay.created and not replay.sealed and replay.pending_replayed == 0
     status = coordinator.status("b1")
@@ -55,24 +54,43 @@ def test_same_id_with_another_request_is_a_conflict(coordinator: Coordinator) ->
         register(coordinator, "b1", 2, owner="mallory")
 
 
-def test_explicit_essay_id_live_in_another_batch_of_the_shard_is_refused(coordinator: Coordinator) -> None:
-    keys = coordinator.config.keys
-    first = "b1"
-    # Find another batch id in the same shard: collisions are detected within a shard.
-    second = next(
-        f"b{n}" for n in range(2, 10_000) if keys.batch(f"b{n}").shard.shard == keys.batch(first).shard.shard
-    )
-    register(coordinator, first, essay_ids=["e1", "e2"])
-    with pytest.raises(EssayIdTakenError) as raised:
-        register(coordinator, second, essay_ids=["e3", "e2"])
-    assert raised.value.code == "ESSAY_ID_TAKEN" and raised.value.details["essay_id"] == "e2"
-    assert coordinator.status(second) is None
+def test_a_batch_keeps_three_short_fields_per_claimed_slot_and_none_per_slot_by_count(
+    coordinator: Coordinator, redis_client: redis.Redis
+) -> None:
+    register(coordinator, "b1", 50)
+    hash_key = coordinator.config.keys.batch("b1").hash
+
+    def text(value: bytes | str) -> str:
+        return value.decode() if isinstance(value, bytes) else value
+
+    def fields() -> dict[str, str]:
+        return {text(name): text(value) for name, value in redis_client.hgetall(hash_key).items()}
+
+    meta = fields()
+    assert not any(name.startswith("i:") for name in meta)
+    for n in range(10):
+        coordinator.claim("b1", f"s-{n:032x}", f"sha256:{n:064x}", NOW)
+    claimed = fields()
+    assert (
+        len(claimed) == len(meta) + 3 * 10
+    )  # the slot's record, the submission's outcome, the content's slot
+    assert (claimed["0"], claimed[f"s:s-{0:032x}"]) == (f"a|s-{0:032x}|{NOW}", "0")
+    assert max(len(name) for name in claimed if name.startswith("h:")) == 24
+
+
+def test_explicit_essay_ids_are_kept_in_slot_order(coordinator: Coordinator) -> None:
+    register(coordinator, "b1", essay_ids=["e2", "e1", "e3"])
+    first = coordinator.claim("b1", "s1", "h1", NOW)
+    assert (first.essay_id, first.slot) == ("e2", 0)
+    status = coordinator.status("b1")
+    assert status is not None and status.slots == ("e2", "e1", "e3")
+    assert status.missing_essay_ids == ("e1", "e3")
 
 
 def test_parked_claims_and_failures_are_replayed_in_arrival_order(coordinator: Coordinator) -> None:
-    first = coordinator.claim("b1", "s1", "h1", '{"n":1}', NOW)
+    first = coordinator.claim("b1", "s1", "h1", NOW)
     failed = coordinator.fail("b1", "s2", "UNREADABLE", "no text", NOW + 1)
-    duplicate = coordinator.claim("b1", "s3", "h1", "{}", NOW + 2)
+    duplicate = coordinator.claim("b1", "s3", "h1", NOW + 2)
     assert {first.outcome, failed.outcome, duplicate.outcome} == {Outcome.PENDING}
     result = register(coordinator, "b1", 3)
     assert result.pending_replayed == 3 and not result.sealed
@@ -85,7 +103,7 @@ def test_parked_claims_and_failures_are_replayed_in_arrival_order(coordinator: C
     assert status.records[0].at_ms == NOW and status.records[1].code == "UNREADABLE"
     assert status.duplicates == 1 and status.missing_essay_ids == ("b1-003",)
     # The parked submissions now replay their settled outcomes.
-    again = coordinator.claim("b1", "s3", "h1", "{}", NOW + 10)
+    again = coordinator.claim("b1", "s3", "h1", NOW + 10)
     assert again.replayed and again.outcome is Outcome.DUPLICATE and again.essay_id == "b1-001"
 
 
@@ -93,7 +111,7 @@ def test_registration_that_fills_every_slot_from_parked_claims_reports_sealed(
     coordinator: Coordinator,
 ) -> None:
     for n in range(3):
-        coordinator.claim("b1", f"s{n}", f"h{n}", "{}", NOW)
+        coordinator.claim("b1", f"s{n}", f"h{n}", NOW)
     result = register(coordinator, "b1", 2)
     assert result.sealed and result.state is BatchState.SEALED and result.pending_replayed == 3
     status = coordinator.status("b1")
@@ -102,26 +120,26 @@ def test_registration_that_fills_every_slot_from_parked_claims_reports_sealed(
 
 
 def test_a_redelivered_parked_claim_is_parked_once(coordinator: Coordinator) -> None:
-    coordinator.claim("b1", "s1", "h1", "{}", NOW)
-    again = coordinator.claim("b1", "s1", "h1", "{}", NOW)
+    coordinator.claim("b1", "s1", "h1", NOW)
+    again = coordinator.claim("b1", "s1", "h1", NOW)
     assert again.outcome is Outcome.PENDING and again.replayed
     assert register(coordinator, "b1", 2).pending_replayed == 1
 
 
 def test_parking_for_an_unknown_batch_is_bounded(redis_client: redis.Redis, settings: Settings) -> None:
     small = Coordinator.from_settings(settings.model_copy(update={"max_expected_essays": 2}), redis_client)
-    outcomes = [small.claim("b1", f"s{n}", f"h{n}", "{}", NOW).outcome for n in range(5)]
+    outcomes = [small.claim("b1", f"s{n}", f"h{n}", NOW).outcome for n in range(5)]
     assert outcomes == [Outcome.PENDING] * 4 + [Outcome.PENDING_FULL]
 
 
 def test_every_key_written_by_registration_carries_the_backstop_ttl(
     coordinator: Coordinator, redis_client: redis.Redis, key_prefix: str
 ) -> None:
-    coordinator.claim("b1", "s1", "h1", "{}", NOW)
+    coordinator.claim("b1", "s1", "h1", NOW)
     register(coordinator, "b1", 3, deadline_ms=NOW + HOUR_MS)
     backstop_ms = HOUR_MS + coordinator.config.retention_ms
     batch_keys = batch_keys_of(redis_client, key_prefix, "b1")
-    assert len(batch_keys) == 4  # the batch hash and three essay lookup entries; pending is gone
+    assert len(batch_keys) == 1  # the batch hash (no key per essay); pending is gone
     for key in batch_keys:
         ttl = redis_client.pttl(key)
         assert backstop_ms - 60_000 < ttl <= backstop_ms, key

@@ -172,7 +172,7 @@ class CoordinatorMachine(RuleBasedStateMachine):
     @rule(submission=SUBMISSIONS, content=CONTENTS)
     def claim(self, submission: str, content: str) -> None:
         now = self.tick()
-        result = self.coordinator.claim("b1", submission, content, "{}", now)
+        result = self.coordinator.claim("b1", submission, content, now)
         self.check(result, "claim", submission, content, now)
 
     @rule(submission=SUBMISSIONS)

@@ -73,13 +73,13 @@ def slot_report(result: SlotResult) -> SlotReport:
 def claim_same_submission(index: int, barrier: Barrier, settings: Settings) -> list[SlotReport]:
     coordinator = own_coordinator(settings)
     barrier.wait()
-    return [slot_report(coordinator.claim("b1", "same-submission", "same-content", "{}", NOW))]
+    return [slot_report(coordinator.claim("b1", "same-submission", "same-content", NOW))]
 
 
 def claim_same_content(index: int, barrier: Barrier, settings: Settings) -> list[SlotReport]:
     coordinator = own_coordinator(settings)
     barrier.wait()
-    return [slot_report(coordinator.claim("b1", f"upload-{index}", "same-content", "{}", NOW))]
+    return [slot_report(coordinator.claim("b1", f"upload-{index}", "same-content", NOW))]
 
 
 def test_twenty_identical_deliveries_take_one_slot_and_all_hear_the_same_essay(
@@ -112,7 +112,7 @@ def claim_share(index: int, barrier: Barrier, settings: Settings) -> list[SlotRe
     coordinator = own_coordinator(settings)
     barrier.wait()
     return [
-        slot_report(coordinator.claim("b1", f"sub-{n}", f"content-{n}", "{}", NOW))
+        slot_report(coordinator.claim("b1", f"sub-{n}", f"content-{n}", NOW))
         for n in range(index, SLOTS + EXTRA, WORKERS)
     ]
 
@@ -156,7 +156,7 @@ def race(index: int, barrier: Barrier, settings: Settings) -> list[RaceReport]:
         claim_outcome = None
         if index == 0:
             # Just before the deadline by its own clock, while the sweep's clock has reached it.
-            result = coordinator.claim(batch_id, "last", "last-content", "{}", now - 1)
+            result = coordinator.claim(batch_id, "last", "last-content", now - 1)
             closed, claim_outcome = result.sealed, result.outcome
         elif index == 1:
             closed = any(batch.batch_id == batch_id for batch in coordinator.expire_due(now, 1000))
@@ -179,7 +179,7 @@ def test_last_claim_expiry_and_a_second_finalizer_race_with_exactly_one_winner_e
     for round_number in range(ROUNDS):
         batch_id = f"race-{round_number}"
         register(coordinator, batch_id, 2, deadline_ms=race_round_deadline(round_number))
-        coordinator.claim(batch_id, "first", "first-content", "{}", NOW)
+        coordinator.claim(batch_id, "first", "first-content", NOW)
     reports = run_processes(3, race, settings)
     assert len(reports) == 3 * ROUNDS
     for round_number in range(ROUNDS):

@@ -15,30 +15,30 @@ LEASE = 60_000
 
 def seal_by_claim(coordinator: Coordinator) -> None:
     register(coordinator, "b1", 2)
-    coordinator.claim("b1", "s1", "h1", "{}", NOW)
-    assert coordinator.claim("b1", "s2", "h2", "{}", NOW).sealed
+    coordinator.claim("b1", "s1", "h1", NOW)
+    assert coordinator.claim("b1", "s2", "h2", NOW).sealed
 
 
 def seal_by_failure(coordinator: Coordinator) -> None:
     register(coordinator, "b1", 2)
-    coordinator.claim("b1", "s1", "h1", "{}", NOW)
+    coordinator.claim("b1", "s1", "h1", NOW)
     assert coordinator.fail("b1", "s2", "BAD", "x", NOW).sealed
 
 
 def seal_by_registration_replay(coordinator: Coordinator) -> None:
-    coordinator.claim("b1", "s1", "h1", "{}", NOW)
-    coordinator.claim("b1", "s2", "h2", "{}", NOW)
+    coordinator.claim("b1", "s1", "h1", NOW)
+    coordinator.claim("b1", "s2", "h2", NOW)
     assert register(coordinator, "b1", 2).sealed
 
 
 def expire_by_late_claim(coordinator: Coordinator) -> None:
     register(coordinator, "b1", 2, deadline_ms=NOW + 10)
-    assert coordinator.claim("b1", "s1", "h1", "{}", NOW + 10).state is BatchState.EXPIRED
+    assert coordinator.claim("b1", "s1", "h1", NOW + 10).state is BatchState.EXPIRED
 
 
 def expire_by_sweep(coordinator: Coordinator) -> None:
     register(coordinator, "b1", 2, deadline_ms=NOW + 10)
-    coordinator.claim("b1", "s1", "h1", "{}", NOW)
+    coordinator.claim("b1", "s1", "h1", NOW)
     assert [batch.batch_id for batch in coordinator.expire_due(NOW + 10, 10)] == ["b1"]
 
 
@@ -69,7 +69,7 @@ def test_no_key_of_a_closed_batch_expires_before_done(
 ) -> None:
     close(coordinator)
     batch_keys = batch_keys_of(redis_client, key_prefix, "b1")
-    assert len(batch_keys) == 3  # the batch hash and its two essay lookup entries
+    assert len(batch_keys) == 1  # the batch hash: no key per essay
     for key in batch_keys:
         assert redis_client.pttl(key) == -1, key
 
@@ -93,6 +93,6 @@ def test_done_starts_the_retention_ttl_on_every_key(
     assert ticket.token is not None and coordinator.complete_finalize("b1", ticket.token, NOW)
     retention = coordinator.config.retention_ms
     batch_keys = batch_keys_of(redis_client, key_prefix, "b1")
-    assert len(batch_keys) == 3
+    assert len(batch_keys) == 1
     for key in batch_keys:
         assert 0 < redis_client.pttl(key) <= retention, key

@@ -210,7 +210,7 @@ def test_elsparkedarrivals_fires_when_uploads_settle_for_an_unregistered_batch(r
     turns_true(
         ALERTS["ElsParkedArrivals"],
         api_metrics_for(runtime),
-        lambda: runtime.coordinator.claim("never-registered", "s-1", "c" * 64, "{}", now_ms()),
+        lambda: runtime.coordinator.claim("never-registered", "s-1", "c" * 64, now_ms()),
     )
 
 

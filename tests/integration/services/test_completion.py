@@ -28,9 +28,7 @@ def test_the_close_is_stamped_with_the_time_redis_closed_the_batch(runtime: Runt
         outcome = processed(runtime, batch_id, 1)
         assert outcome.content_hash is not None
         coordinator = runtime.coordinator
-        assert coordinator.claim(
-            batch_id, outcome.submission_id, outcome.content_hash, "{}", closed_ms
-        ).sealed
+        assert coordinator.claim(batch_id, outcome.submission_id, outcome.content_hash, closed_ms).sealed
     else:
         assert [b.batch_id for b in runtime.coordinator.expire_due(closed_ms, 10)] == [batch_id]
     if closing.endswith("finalizing"):

@@ -288,6 +288,16 @@ class Coordinator:
         reply: object = self.client.hmget(self.config.keys.batch(batch_id).hash, list(PROGRESS_FIELDS))
         return parse_progress(reply, batch_id)
 
+    def start_attempt(self, batch_id: str, submission_id: str) -> int | None:
+        """attempt.lua: count one more start of the submission's processing; the count so far, 0 when its
+        outcome is recorded already, None when the batch is not in Redis."""
+        check.check_id("batch_id", batch_id)
+        check.check_id("submission_id", submission_id)
+        reply = narrow.integer(
+            self._run(ScriptName.ATTEMPT, (self.config.keys.batch(batch_id).hash,), (submission_id,))
+        )
+        return None if reply < 0 else reply
+
     def gate(self, batch_id: str, now_ms: int | None = None) -> BatchGate | None:
         """gate.lua: owner, state and deadline in one HMGET (O(1) whatever the batch's size), or None.
 

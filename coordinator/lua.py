@@ -23,6 +23,7 @@ class ScriptName(StrEnum):
     LIST = "list"
     GAUGES = "gauges"
     GATE = "gate"
+    ATTEMPT = "attempt"
 
 
 def _read(name: str) -> str:

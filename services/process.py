@@ -47,8 +47,12 @@ def limits_from(settings: Settings) -> Limits:
 def process_submission(
     runtime: Runtime, batch_id: str, submission_id: str, correlation_id: str
 ) -> ProcessOutcome:
-    """Process one stored upload; a rejection is an outcome, not an exception. Safe to run twice."""
-    with unit_of_work(runtime.engine) as session:
+    """Process one stored upload; a rejection is an outcome, not an exception. Safe to run twice.
+
+    Writes no SQL: the start is counted in Redis (attempt.lua), so the essay's one write unit is its
+    settle, which records the text with its slot outcome and events.
+    """
+    with unit_of_work(runtime.engine, read_only=True) as session:
         submission = load_submission(session, submission_id)
         if submission is None or submission.batch_id != batch_id:
             raise NotFoundError(f"submission {submission_id} of batch {batch_id} is not stored")
@@ -57,14 +61,14 @@ def process_submission(
             # Settled already, or processed and not yet claimed (a retry, a redelivery): hand the recorded
             # facts on again; settling is idempotent.
             return settled_outcome(submission, correlation_id)
-        # Read before the attempt is counted (and before this unit writes): a blob store that does not
-        # answer is retried as an outage, not counted against the upload.
-        data = runtime.blobs.get(submission.upload_blob_key)
-        if data is None:
-            raise BlobStoreUnavailableError(
-                f"the blob store has no {submission.upload_blob_key}, the upload of {submission_id}"
-            )
-        attempt = start_processing_attempt(session, submission_id)
+    # Read before the attempt is counted: a blob store that does not answer is retried as an outage, not
+    # counted against the upload.
+    data = runtime.blobs.get(submission.upload_blob_key)
+    if data is None:
+        raise BlobStoreUnavailableError(
+            f"the blob store has no {submission.upload_blob_key}, the upload of {submission_id}"
+        )
+    attempt = _start_attempt(runtime, batch_id, submission_id)
     if attempt > runtime.settings.max_processing_attempts:
         # Every earlier start ended without a result: the upload kills the process that reads it.
         log.warning("submission failed: its processing started %d times and never finished", attempt - 1)
@@ -101,6 +105,16 @@ def process_submission(
         text=processed.text,
         metrics=processed.metrics.to_json(),
     )
+
+
+def _start_attempt(runtime: Runtime, batch_id: str, submission_id: str) -> int:
+    # Counted before the work it counts, so a delivery whose worker dies mid-processing still counts.
+    attempt = runtime.coordinator.start_attempt(batch_id, submission_id)
+    if attempt is not None:
+        return attempt
+    # The batch is not in Redis (its state was lost): SQL counts, so the guard still holds.
+    with unit_of_work(runtime.engine) as session:
+        return start_processing_attempt(session, submission_id)
 
 
 def settled_outcome(submission: SubmissionRecord, correlation_id: str) -> ProcessOutcome:

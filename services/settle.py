@@ -20,7 +20,7 @@ from db.claims import (
     record_slot_assigned,
 )
 from db.session import unit_of_work
-from db.submissions import record_processed
+from db.submissions import mark_processing, record_processed
 from els import metrics
 from els.errors import FailureCode, RetryLaterError
 from els.logs import log_context
@@ -68,6 +68,7 @@ def mirror(runtime: Runtime, outcome: ProcessOutcome, result: SlotResult) -> Non
     """
     with unit_of_work(runtime.engine) as session:
         text, content_hash = outcome.text, outcome.content_hash
+        mark_processing(session, outcome.submission_id)  # RECEIVED -> PROCESSING, on the way to its end
         # A fresh result is stored with its slot; a recorded failure keeps no text.
         if text is not None and content_hash is not None and result.outcome is not Outcome.FAILED:
             record_processed(session, outcome.submission_id, text, content_hash, outcome.metrics or {})

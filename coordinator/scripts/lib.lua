@@ -18,6 +18,7 @@
 --                                base64url, 128 bits of a digest of the caller's content hash)
 --                              'r:<submission id>' -> receipt ms: received in time at intake (receive.lua),
 --                                until its outcome is recorded
+--                              'p:<submission id>' -> starts of its processing (attempt.lua), until then
 --                              'inflight'          -> receipts whose claim or failure is not recorded yet
 --                            Per claimed slot that is three short fields and nothing else: no key per
 --                            essay, no per-slot work when the batch closes or expires.
@@ -191,8 +192,8 @@ local function els_take(b, m, kind, submission_id, digest, code, detail, at, now
   local deadline, received, inflight = tonumber(m[7]), m[8], tonumber(m[9] or '0')
   if received then -- its receipt is settled now, exactly once; the outcome answers every repeat
     inflight = redis.call('HINCRBY', b.hash, 'inflight', -1)
-    redis.call('HDEL', b.hash, 'r:' .. submission_id)
   end
+  redis.call('HDEL', b.hash, 'r:' .. submission_id, 'p:' .. submission_id) -- done with: receipt, starts
   local in_time = received and tonumber(received) < deadline
   local past = deadline <= tonumber(now)
   local late = state == 'open' and not in_time and past

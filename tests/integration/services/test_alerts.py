@@ -26,7 +26,6 @@ from api import metrics as api_metrics
 from coordinator import now_ms
 from db.outbox import add_event
 from db.session import unit_of_work
-from db.submissions import start_processing_attempt
 from els.errors import NotReadyError
 from els.events import BatchCompleted, BatchCompletedData
 from els.settings import Settings
@@ -167,9 +166,8 @@ def test_elsprocessingfailed_fires_when_processing_fails_for_good(runtime: Runti
 def test_elsprocessingcrashed_fires_when_an_upload_keeps_killing_its_worker(runtime: Runtime) -> None:
     batch_id = register_batch(runtime, 2)
     submission_id = submit(runtime, batch_id, "a.txt", b"some essay", enqueue=False)
-    with unit_of_work(runtime.engine) as session:  # every earlier start died before it finished
-        for _ in range(runtime.settings.max_processing_attempts):
-            start_processing_attempt(session, submission_id)
+    for _ in range(runtime.settings.max_processing_attempts):  # every earlier start died before it finished
+        runtime.coordinator.start_attempt(batch_id, submission_id)
     turns_true(
         ALERTS["ElsProcessingCrashed"],
         worker_metrics,

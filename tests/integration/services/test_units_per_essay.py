@@ -1,4 +1,4 @@
-"""An essay's path writes SQL twice: its processing attempt, then its text with its slot and events."""
+"""An essay's path writes SQL once: its text with its slot and events (its start is counted in Redis)."""
 
 from __future__ import annotations
 
@@ -7,12 +7,13 @@ from contextlib import contextmanager
 
 from sqlalchemy import Engine, event, select
 
+from coordinator import Outcome
 from db.models import OutboxEvent, Submission
 from db.session import unit_of_work
 from essays.lifecycle import SubmissionState
 from services.process import process_and_settle, process_submission
 from services.runtime import Runtime
-from services.settle import decide
+from services.settle import decide, settle
 from tests.integration.services.support import essay
 from tests.support.batches import register_batch, submit
 
@@ -32,12 +33,12 @@ def commits(engine: Engine) -> Iterator[list[int]]:
         event.remove(engine, "commit", count)
 
 
-def test_a_fresh_essay_commits_its_attempt_then_one_unit_with_text_slot_and_events(runtime: Runtime) -> None:
+def test_a_fresh_essay_commits_one_unit_with_text_slot_and_events(runtime: Runtime) -> None:
     batch_id = register_batch(runtime, 2)
     submission_id = submit(runtime, batch_id, "one.txt", essay(1), enqueue=False)
     with commits(runtime.engine) as counted:
         process_and_settle(runtime, batch_id, submission_id, "corr")
-    assert len(counted) == 2
+    assert len(counted) == 1
     with unit_of_work(runtime.engine, read_only=True) as session:
         stored = session.get(Submission, submission_id)
         types = session.scalars(
@@ -62,3 +63,16 @@ def test_a_crash_between_the_claim_and_its_unit_leaves_nothing_half_written(runt
         stored = session.get(Submission, submission_id)
         assert stored is not None and stored.state == SubmissionState.READY.value
         assert stored.essay_id == claimed.essay_id and stored.content_hash is not None
+
+
+def test_an_upload_that_killed_every_start_fails_once_its_starts_run_out(runtime: Runtime) -> None:
+    batch_id = register_batch(runtime, 2)
+    submission_id = submit(runtime, batch_id, "one.txt", essay(1), enqueue=False)
+    for _ in range(runtime.settings.max_processing_attempts):  # each start died before it settled
+        assert process_submission(runtime, batch_id, submission_id, "corr").kind == "processed"
+    crashed = process_submission(runtime, batch_id, submission_id, "corr")
+    assert (crashed.kind, crashed.code) == ("rejected", "PROCESSING_CRASHED")
+    result = settle(runtime, crashed)
+    assert result.outcome is Outcome.FAILED and result.code == "PROCESSING_CRASHED"
+    # Settled: the count is gone with the receipt, and a redelivery is not counted again.
+    assert runtime.coordinator.start_attempt(batch_id, submission_id) == 0

@@ -67,12 +67,13 @@ def test_the_rejections_are_a_scan_and_a_password() -> None:
 
 
 @pytest.mark.parametrize("filename", ["features.docx", "features.odt", "features.rtf"])
-def test_tracked_deletions_footnotes_and_headers_are_left_out_and_text_boxes_kept(filename: str) -> None:
+def test_deletions_footnotes_comments_and_headers_are_left_out_and_text_boxes_kept(filename: str) -> None:
     found = words_of(filename)
     assert found.isdisjoint({"wormery", "slugs"})  # the deletion
     assert "finally" in found  # the insertion
     assert found.isdisjoint({"peelings", "leftovers"})  # the footnote
     assert found.isdisjoint({"mia", "jones"})  # the header
+    assert found.isdisjoint({"holidays", "who"})  # the comment
     assert {"sunflowers", "carrots"} <= found  # the text box
     assert "april" in found  # a date field's result
 

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
 from essays.normalise import normalise
 from essays.rtf_revisions import visible_rtf
 from essays.rtf_text import extract_rtf_text
@@ -20,7 +23,7 @@ def test_an_rtf_without_revisions_or_shapes_passes_through_unchanged() -> None:
 
 
 def test_the_rewrite_itself_loses_nothing_when_nothing_is_deleted() -> None:
-    # `\\deleted0` makes the rewrite run, yet deletes nothing: every token must come back as it was.
+    # `\deleted0` makes the rewrite run, yet deletes nothing: every token must come back as it was.
     source = make_rtf("Caf\u00e9 {au} lait, a \\back\\slash.\n\nSecond.").decode("ascii")
     marked = source.replace("\\f0\\fs24 ", "\\f0\\fs24\\deleted0 ", 1)
     assert marked != source
@@ -70,3 +73,17 @@ def test_a_text_box_in_the_last_paragraph_is_kept_at_the_end() -> None:
 
 def test_escaped_braces_are_text_not_groups() -> None:
     assert text_of("A \\{literal\\} pair {\\deleted \\{gone\\}}stays.\\par") == "A {literal} pair stays."
+
+
+@settings(max_examples=300)
+@given(st.text(alphabet="{}\\ab01 -*'\n", max_size=80).map(lambda tail: "{\\rtf1 \\deleted0 " + tail))
+def test_any_source_is_rewritten_without_error_and_read_by_striprtf(source: str) -> None:
+    rewritten = visible_rtf(source)
+    assert len(rewritten) <= len(source) + 16 * source.count("shptxt")
+    extract_rtf_text(rewritten.encode("ascii"))
+
+
+def test_control_words_spelled_alike_are_not_taken_for_shapes_or_deletions() -> None:
+    # `\deleted0` makes the rewrite run; `\shppict` and `\deletedx` are other words.
+    source = HEAD + "\\deleted0 {\\shppict{\\pict\\pngblip 89}}{\\deletedx kept} words.\\par}"
+    assert "kept" in normalise(extract_rtf_text(visible_rtf(source).encode("ascii")))

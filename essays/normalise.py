@@ -1,10 +1,11 @@
 """Canonical text: the form every essay is measured, hashed and stored in.
 
 Line endings become `\n` (every break `str.splitlines` knows), control characters other than `\n` and
-`\t` are dropped (with stray byte-order marks and lone surrogates), trailing whitespace is trimmed from
-each line, runs of blank lines collapse to one, blank lines at either end go, and the result is
-Unicode NFC. NFC comes last because dropping a character can bring a base letter and a combining mark
-together; applying `normalise` twice changes nothing. Every step is linear in the text's length.
+`\t` are dropped (with stray byte-order marks, lone surrogates and soft hyphens), trailing whitespace is
+trimmed from each line, runs of blank lines collapse to one, blank lines at either end go, and the
+result is Unicode NFC. NFC comes last because dropping a character can bring a base letter and a
+combining mark together; applying `normalise` twice changes nothing. Every step is linear in the text's
+length.
 """
 
 from __future__ import annotations
@@ -13,8 +14,10 @@ import hashlib
 import re
 import unicodedata
 
-# C0 and C1 controls except \t and \n, the byte-order mark, and surrogates (never valid in text).
-_DROPPED = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\ufeff\ud800-\udfff]+")
+# C0 and C1 controls except \t and \n, the byte-order mark, and surrogates (never valid in text). The
+# soft hyphen goes too: it marks where a word may break and is invisible unless it does, yet it would
+# split the word it sits in ("extra\u00adordinary"); .odt and .rtf keep one wherever the writer put it.
+_DROPPED = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u00ad\ufeff\ud800-\udfff]+")
 _BLANK_LINE_RUN = re.compile(r"\n{3,}")
 
 

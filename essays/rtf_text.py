@@ -1,10 +1,15 @@
-"""The text of an RTF document, by striprtf: control words and groups parsed away, text kept."""
+"""The text of an RTF document, by striprtf: control words and groups parsed away, text kept.
+
+Before striprtf reads it, tracked deletions are dropped and text boxes brought into the text
+(`essays.rtf_revisions`).
+"""
 
 from __future__ import annotations
 
 from striprtf.striprtf import rtf_to_text
 
 from els.errors import EssayRejectedError, RejectionCode
+from essays.rtf_revisions import visible_rtf
 
 
 def extract_rtf_text(data: bytes) -> str:
@@ -17,4 +22,4 @@ def extract_rtf_text(data: bytes) -> str:
             "the RTF file cannot be read: it holds bytes that RTF never writes (it may be damaged)",
             details={"reason": "corrupt"},
         ) from error
-    return rtf_to_text(source, errors="replace")
+    return rtf_to_text(visible_rtf(source), errors="replace")

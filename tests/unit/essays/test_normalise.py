@@ -29,6 +29,10 @@ def test_byte_order_marks_and_lone_surrogates_go() -> None:
     assert normalise("\ufeffStart\ufeff and \ud800end") == "Start and end"
 
 
+def test_soft_hyphens_go_so_the_words_they_sit_in_stay_whole() -> None:
+    assert normalise("an extra\u00adordinary\u00ad essay") == "an extraordinary essay"
+
+
 def test_runs_of_blank_lines_collapse_to_one() -> None:
     assert normalise("one\n\n\n\n\ntwo\n \t \n\nthree") == "one\n\ntwo\n\nthree"
 

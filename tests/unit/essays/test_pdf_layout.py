@@ -41,6 +41,28 @@ def test_a_hyphen_before_a_capital_or_a_digit_stays() -> None:
     assert join_pages([page]) == page
 
 
+def test_a_compound_broken_at_its_own_hyphen_keeps_it_when_written_so_elsewhere() -> None:
+    page = "Opening line.\nThe byte-order of a file and the byte-\norder of a reply differ.\nClosing line."
+    assert words(join_pages([page])).count("byte-order") == 2
+
+
+def test_a_word_written_whole_elsewhere_is_rejoined_whole() -> None:
+    page = "Opening line.\nA mask of one plane-\nmask, then the planemask again.\nClosing line."
+    assert words(join_pages([page])).count("planemask") == 2
+
+
+def test_a_compound_with_a_hyphen_either_side_of_the_break_keeps_it() -> None:
+    page = "Opening line.\nThe value is out-of-\nrange and the bits-\nper-pixel are wrong.\nClosing line."
+    found = words(join_pages([page]))
+    assert "out-of-range" in found
+    assert "bits-per-pixel" in found
+
+
+def test_a_compound_broken_across_pages_keeps_its_hyphen_too() -> None:
+    pages = ["Opening line.\nThe data is out-of-", "range here.\nClosing line."]
+    assert "out-of-range" in words(join_pages(pages))
+
+
 def test_running_headers_footers_and_page_numbers_are_dropped() -> None:
     pages = [
         "\n".join(

@@ -2,7 +2,7 @@
 
 Run: `uv run python bench/expiry.py [--batches B] [--slots S]`. It starts a private redis-server, registers
 B batches of S slots with one deadline (a term's end at midnight), and expires them all twice, on fresh
-copies: with ELS's slot budget per call (ELS_EXPIRE_SLOTS_PER_CALL), and with a budget no call reaches
+copies: with ELS's cap on batches per call (ELS_EXPIRE_BATCHES_PER_CALL), and with a cap no call reaches
 (the baseline: every due batch in one script per shard). Redis's SLOWLOG records every script's time.
 The last line printed is one JSON object; `ratio` is the baseline's longest script over ELS's.
 """
@@ -78,10 +78,13 @@ def main() -> None:
         try:
             client = redis.Redis.from_url(server.url)
             base = Settings(redis_url=server.url, key_prefix="bench", max_expected_essays=max(args.slots, 1))
-            budget = base.expire_slots_per_call
+            per_call = base.expire_batches_per_call
             bounded = expire_once(client, base, args.batches, args.slots)
             baseline = expire_once(
-                client, base.model_copy(update={"expire_slots_per_call": UNBOUNDED}), args.batches, args.slots
+                client,
+                base.model_copy(update={"expire_batches_per_call": UNBOUNDED}),
+                args.batches,
+                args.slots,
             )
             client.close()
         finally:
@@ -89,7 +92,7 @@ def main() -> None:
     figures = {
         "batches": args.batches,
         "slots_per_batch": args.slots,
-        "slots_per_call": budget,
+        "batches_per_call": per_call,
         "els": bounded,
         "one_call_per_shard": baseline,
         "ratio": round(baseline["longest_script_ms"] / max(bounded["longest_script_ms"], 0.001), 2),

@@ -20,14 +20,14 @@ class CoordinatorConfig:
     pending_cap: int  # most claims/failures parked per unregistered batch
     max_expected_essays: int
     max_deadline_seconds: int
-    expire_slots_per_call: int = 1000  # bounds one expire.lua call's work (a PERSIST per slot)
+    expire_batches_per_call: int = 100  # bounds one expire.lua call's work (a few commands a batch)
     cluster: bool = False  # a Redis Cluster: commands that walk one server's keys do not apply
 
     def __post_init__(self) -> None:
-        if self.expire_slots_per_call < 1:
+        if self.expire_batches_per_call < 1:
             raise ConfigurationError(
-                f"expire_slots_per_call must be at least 1, not {self.expire_slots_per_call}: "
-                "an expiry call that may close no slot never finishes a batch"
+                f"expire_batches_per_call must be at least 1, not {self.expire_batches_per_call}: "
+                "an expiry call that may look at no batch never expires one"
             )
 
 
@@ -42,6 +42,6 @@ def config_from_settings(settings: Settings) -> CoordinatorConfig:
         pending_cap=2 * settings.max_expected_essays,
         max_expected_essays=settings.max_expected_essays,
         max_deadline_seconds=settings.max_deadline_seconds,
-        expire_slots_per_call=settings.expire_slots_per_call,
+        expire_batches_per_call=settings.expire_batches_per_call,
         cluster=settings.redis_cluster,
     )

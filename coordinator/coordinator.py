@@ -321,25 +321,25 @@ class Coordinator:
 
         A due batch still waiting for uploads received in time is held (within the late grace): it stays
         in the index, and the walk skips past it, so a shard of held batches cannot stall the walk. Each
-        call closes at most `expire_slots_per_call` slots, so no one script blocks Redis for long when
-        many large batches share a deadline; the walk calls again until `limit` or the shard is done.
+        call looks at most at `expire_batches_per_call` due entries, so no one script blocks Redis for long
+        when many batches share a deadline; the walk calls again until `limit` or the shard is done.
         """
         check.check_positive("limit", limit)
-        grace_ms, budget = self.config.late_grace_ms, self.config.expire_slots_per_call
+        grace_ms, per_call = self.config.late_grace_ms, self.config.expire_batches_per_call
         expired: list[ExpiredBatch] = []
         for shard in self._rotation(now_ms):
             held = 0  # held entries stay first among the shard's due entries: later calls skip them
             while len(expired) < limit:
-                asked = limit - len(expired)
+                asked = min(limit - len(expired), per_call)
                 reply = self._run(
                     ScriptName.EXPIRE,
                     (shard.deadlines, shard.stuck),
-                    (shard.base, _moment(now_ms), asked, grace_ms, held, budget),
+                    (shard.base, _moment(now_ms), asked, grace_ms, held),
                 )
-                scanned, newly_held, spent, batches = parse_expired(reply)
+                scanned, newly_held, batches = parse_expired(reply)
                 expired.extend(batches)
                 held += newly_held
-                if scanned < asked and not spent:
+                if scanned < asked:
                     break
             if len(expired) >= limit:
                 break

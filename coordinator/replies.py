@@ -148,14 +148,13 @@ def parse_end(raw: object, batch_id: str, ended_word: str) -> EndResult:
     )
 
 
-def parse_expired(raw: object) -> tuple[int, int, bool, list[ExpiredBatch]]:
-    """The reply of expire.lua: entries scanned, how many were held, whether the slot budget ran out,
-    and the batches expired."""
+def parse_expired(raw: object) -> tuple[int, int, list[ExpiredBatch]]:
+    """The reply of expire.lua: entries scanned, how many were held, and the batches expired."""
     items = narrow.array(raw)
-    if len(items) < 3:
+    if len(items) < 2:
         raise UnexpectedReplyError("malformed expire reply")
     expired = []
-    for item in items[3:]:
+    for item in items[2:]:
         batch_id, owner, expected, assigned, failed, correlation_id = narrow.array(item, 6)
         expired.append(
             ExpiredBatch(
@@ -167,7 +166,7 @@ def parse_expired(raw: object) -> tuple[int, int, bool, list[ExpiredBatch]]:
                 correlation_id=narrow.text(correlation_id),
             )
         )
-    return narrow.integer(items[0]), narrow.integer(items[1]), narrow.flag(items[2]), expired
+    return narrow.integer(items[0]), narrow.integer(items[1]), expired
 
 
 def parse_rekick(raw: object) -> tuple[int, list[StuckBatch]]:

@@ -113,10 +113,10 @@ class Settings(BaseSettings):
     # Sweep and completion.
     sweep_interval_seconds: float = Field(30.0, gt=0, description="How often beat runs the sweep.")
     sweep_limit: int = Field(500, ge=1, description="Most batches one sweep tick expires or re-kicks.")
-    expire_slots_per_call: int = Field(
-        1000,
+    expire_batches_per_call: int = Field(
+        100,
         ge=1,
-        description="Most slots one expiry script closes before Redis serves others (the sweep calls again).",
+        description="Most due batches one expiry script looks at; the sweep calls again for the rest.",
     )
     stuck_after_seconds: int = Field(
         300, ge=1, description="A batch sealed or finalizing longer than this is re-kicked by the sweep."

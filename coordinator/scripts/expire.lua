@@ -5,32 +5,24 @@
 -- ARGV[4] late grace ms
 -- ARGV[5] due entries to skip (those an earlier call of the same walk held)
 --
--- ARGV[6] most slots to close in this call (the first due batch is always taken)
---
--- Reply: {scanned, held, spent 0|1, {batch_id, owner, expected, assigned, failed, correlation_id}, ...};
---   scanned < ARGV[3] with spent 0 means the shard has nothing more due; spent 1 means the slot budget
---   ran out first, so the caller calls again (another script: Redis serves everyone else in between).
---   held entries stay in the index, ahead of the rest, so the walk skips them on its next call.
+-- Reply: {scanned, held, {batch_id, owner, expected, assigned, failed, correlation_id}, ...};
+--   scanned < ARGV[3] means the shard has nothing more due; otherwise the caller calls again (another
+--   script: Redis serves everyone else in between). Held entries stay in the index, ahead of the rest,
+--   so the walk skips them on its next call.
 --   Missing essay ids are not listed: status.lua names them when the batch's completion reads it.
 --
 -- Invariants: OPEN -> EXPIRED happens once per batch, and never to a batch that sealed (the state is
 -- checked and changed in this one step, so the last claim and the sweep cannot both win). A deadline is
 -- judged at receipt: a due batch with uploads received in time and not settled yet ('inflight' > 0) is
 -- held (left OPEN and in the index) until they settle or the grace after its deadline runs out; then it
--- expires, and its slots count what arrived. The cost is bounded by ARGV[3] entries and by ARGV[6]
--- slots (one PERSIST per slot of each batch expired: from now on its keys live until DONE), whatever
--- the number of open batches or their size. Entries whose batch is gone or no longer OPEN are dropped.
+-- expires, and its slots count what arrived. The cost is bounded by ARGV[3] entries, each a few
+-- commands whatever its batch's size (closing touches no slot), and by nothing else: not the number
+-- of open batches. Entries whose batch is gone or no longer OPEN are dropped.
 
 local base, now, grace = ARGV[1], els_clock(ARGV[2]), tonumber(ARGV[4])
-local budget = tonumber(ARGV[6])
 local due = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', now, 'LIMIT', tonumber(ARGV[5]), tonumber(ARGV[3]))
-local reply = {0, 0, 0}
-local slots = 0
+local reply = {0, 0}
 for _, batch_id in ipairs(due) do
-  if slots >= budget then
-    reply[3] = 1
-    break
-  end
   reply[1] = reply[1] + 1
   local hash = els_batch_key(base, batch_id)
   local m = redis.call('HMGET', hash, 'state', 'owner', 'expected', 'assigned', 'failed', 'correlation_id',
@@ -42,7 +34,6 @@ for _, batch_id in ipairs(due) do
     redis.call('ZREM', KEYS[1], batch_id)
     if m[1] == 'open' then
       els_close(els_batch_at(hash, batch_id, KEYS[1], KEYS[2]), 'expired', now)
-      slots = slots + tonumber(m[3])
       table.insert(reply, {batch_id, m[2], m[3], m[4], m[5], m[6]})
     end
   end

@@ -1,11 +1,14 @@
-"""expire.lua: OPEN -> EXPIRED exactly once, bounded by the limit and by a slot budget per call."""
+"""expire.lua: OPEN -> EXPIRED exactly once, bounded by the limit and by a number of batches per call."""
 
 from __future__ import annotations
+
+from collections.abc import Sequence
 
 import redis
 
 from coordinator import BatchState, Coordinator, Outcome
-from coordinator.lua import ScriptName, script_source
+from coordinator.config import CoordinatorConfig, config_from_settings
+from coordinator.lua import ScriptName
 from coordinator.replies import parse_expired
 from els.settings import Settings
 from tests.integration.coordinator.support import HOUR_MS, NOW, register
@@ -128,23 +131,30 @@ def test_held_entries_do_not_hide_a_due_batch_behind_them(coordinator: Coordinat
     assert [batch.batch_id for batch in coordinator.expire_due(NOW + 2000, 1)] == [free]
 
 
-def test_one_expiry_call_closes_at_most_its_slot_budget_and_the_walk_goes_on(
+class CountingCoordinator(Coordinator):
+    """The real coordinator, keeping the reply of each expire.lua call it makes."""
+
+    def __init__(self, client: redis.Redis, config: CoordinatorConfig) -> None:
+        super().__init__(client, config)
+        self.expiry_replies: list[object] = []
+
+    def _run(self, script: ScriptName, keys: Sequence[str], args: Sequence[str | int]) -> object:
+        reply = super()._run(script, keys, args)
+        if script is ScriptName.EXPIRE:
+            self.expiry_replies.append(reply)
+        return reply
+
+
+def test_one_expiry_call_looks_at_most_at_its_batches_per_call_and_the_walk_goes_on(
     redis_client: redis.Redis, settings: Settings
 ) -> None:
-    small = Coordinator.from_settings(
-        settings.model_copy(update={"expire_slots_per_call": 5, "shards": 1}), redis_client
+    small = CountingCoordinator(
+        redis_client,
+        config_from_settings(settings.model_copy(update={"expire_batches_per_call": 2, "shards": 1})),
     )
-    for number in range(6):
+    for number in range(5):
         register(small, f"big-{number}", 3, deadline_ms=NOW + 1000)
-    shard = small.config.keys.shard(0)
-    expire = redis_client.register_script(script_source(ScriptName.EXPIRE))
-    reply = expire(
-        keys=[shard.deadlines, shard.stuck],
-        args=[shard.base, NOW + 1000, 100, small.config.late_grace_ms, 0, 5],
-    )
-    scanned, held, spent, batches = parse_expired(reply)
-    # Two batches (6 slots) reach the budget of 5: the call stops there and says so.
-    assert (scanned, held, spent, len(batches)) == (2, 0, True, 2)
-    # The walk calls again until the shard is done.
-    rest = small.expire_due(NOW + 1000, 100)
-    assert sorted(batch.batch_id for batch in [*batches, *rest]) == [f"big-{n}" for n in range(6)]
+    expired = small.expire_due(NOW + 1000, 100)
+    assert sorted(batch.batch_id for batch in expired) == [f"big-{n}" for n in range(5)]
+    # Three calls of at most two batches each; the last one, short of two, ends the shard's walk.
+    assert [len(parse_expired(reply)[2]) for reply in small.expiry_replies] == [2, 2, 1]

@@ -89,8 +89,8 @@ def test_receive_replies_parse_into_a_receipt_or_a_refusal() -> None:
         parse_receive([b"received", b"open", b"1000", b"990"], "b1")
 
 
-def test_an_expire_reply_without_its_held_count_or_budget_flag_is_refused() -> None:
-    assert parse_expired([0, 0, 0]) == (0, 0, False, [])
-    assert parse_expired([2, 0, 1]) == (2, 0, True, [])
+def test_an_expire_reply_without_its_held_count_is_refused() -> None:
+    assert parse_expired([0, 0]) == (0, 0, [])
+    assert parse_expired([2, 1]) == (2, 1, [])
     with pytest.raises(UnexpectedReplyError):
-        parse_expired([3, 0])
+        parse_expired([3])

@@ -135,7 +135,7 @@ def test_malformed_fingerprints_and_limits_are_refused(offline: Coordinator) -> 
             call()
 
 
-def test_an_expiry_budget_below_one_slot_is_refused_when_the_coordinator_is_built() -> None:
-    # A budget of 0 would let every expiry call close nothing, and the sweep would call it forever.
-    with pytest.raises(ConfigurationError, match="expire_slots_per_call"):
-        replace(config_from_settings(Settings()), expire_slots_per_call=0)
+def test_an_expiry_call_that_may_look_at_no_batch_is_refused_when_the_coordinator_is_built() -> None:
+    # A cap of 0 would let every expiry call expire nothing, and the sweep would call it forever.
+    with pytest.raises(ConfigurationError, match="expire_batches_per_call"):
+        replace(config_from_settings(Settings()), expire_batches_per_call=0)

@@ -68,9 +68,9 @@ def mirror(runtime: Runtime, outcome: ProcessOutcome, result: SlotResult) -> Non
     """
     with unit_of_work(runtime.engine) as session:
         text, content_hash = outcome.text, outcome.content_hash
-        mark_processing(session, outcome.submission_id)  # RECEIVED -> PROCESSING, on the way to its end
         # A fresh result is stored with its slot; a recorded failure keeps no text.
         if text is not None and content_hash is not None and result.outcome is not Outcome.FAILED:
+            mark_processing(session, outcome.submission_id)  # RECEIVED -> PROCESSING -> its end, at once
             record_processed(session, outcome.submission_id, text, content_hash, outcome.metrics or {})
         displaced = apply_slot_result(session, result)
     if displaced is not None:

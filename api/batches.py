@@ -1,4 +1,5 @@
-"""Batch endpoints: register, upload essays, live status, listing, close, cancel, files and the report.
+"""Batch endpoints: register, upload essays, live status, its slots a page at a time, listing, close,
+cancel, files and the report.
 
 Routes only parse HTTP and call a service; plain `def` routes run in FastAPI's thread pool, and the
 upload route reads its body on the event loop and hands the work to a worker thread.
@@ -25,11 +26,11 @@ from api.schemas import (
     BatchReport,
     BatchStatusBody,
     DuplicateBody,
-    EssayStatus,
     FileBody,
     Measures,
     ReportBody,
     SlotBody,
+    SlotList,
     SubmissionAccepted,
     SubmissionList,
     SubmissionsAccepted,
@@ -46,6 +47,8 @@ from services.intake import (
     register_batch,
     submit_essays,
 )
+from services.live_status import MAX_CURSOR_CHARS, batch_slots
+from services.live_status import batch_status as live_status
 from services.report_document import (
     DuplicatePair,
     FileView,
@@ -53,7 +56,6 @@ from services.report_document import (
     batch_document,
     batch_submissions,
     document_csv,
-    live_document,
 )
 
 router = APIRouter(prefix="/v1/batches", tags=["batches"], responses=ERROR_RESPONSES)
@@ -141,36 +143,40 @@ async def upload_essays(
 
 @router.get("/{batch_id}", operation_id="get_batch")
 def batch_status(batch_id: str, owner: Owner, request: Request) -> BatchStatusBody:
-    """Live state, every slot tied to its file; 410 BATCH_GONE once a finished batch's live state is gone.
+    """Live state and counts (no slot: see `/slots`); 410 BATCH_GONE once a finished batch's live state
+    is gone.
 
     `state` is `expiring` once the deadline has passed while the batch is still closing.
     """
-    document = live_document(runtime_of(request), owner, batch_id)
+    view = live_status(runtime_of(request), owner, batch_id)
     return BatchStatusBody(
-        batch_id=batch_id,
-        state=document.state,
-        expected=document.expected,
-        assigned=document.assigned,
-        failed=document.failed,
-        excess=document.excess,
-        duplicates=document.duplicates,
-        missing_essay_ids=list(document.missing_essay_ids),
-        deadline_at=document.deadline_at,
-        closed_at=document.closed_at,
-        essays=[
-            EssayStatus(
-                essay_id=slot.essay_id,
-                position=slot.position,
-                state=slot.state,
-                submission_id=None if slot.file is None else slot.file.submission_id,
-                error_code=slot.code,
-            )
-            for slot in document.slots
-        ],
-        slots=[slot_body(slot) for slot in document.slots],
-        refused=[file_body(item) for item in document.refused],
-        duplicate_files=[duplicate_body(pair) for pair in document.duplicate_pairs],
-        excess_files=[file_body(item) for item in document.excess_files],
+        batch_id=view.batch_id,
+        state=view.state,
+        expected=view.expected,
+        assigned=view.assigned,
+        failed=view.failed,
+        excess=view.excess,
+        duplicates=view.duplicates,
+        missing=view.missing,
+        created_at=view.created_at,
+        deadline_at=view.deadline_at,
+        closed_at=view.closed_at,
+    )
+
+
+@router.get("/{batch_id}/slots", operation_id="list_batch_slots")
+def list_slots(
+    batch_id: str,
+    owner: Owner,
+    request: Request,
+    cursor: Annotated[str | None, Query(max_length=MAX_CURSOR_CHARS)] = None,
+    limit: Annotated[int, Query(ge=1, le=500)] = 100,
+) -> SlotList:
+    """A page of the batch's slots in slot order, each with its outcome, file and measures; pass
+    `next_cursor` back for the next."""
+    page = batch_slots(runtime_of(request), owner, batch_id, cursor or None, limit)
+    return SlotList(
+        batch_id=page.batch_id, slots=[slot_body(slot) for slot in page.slots], next_cursor=page.next_cursor
     )
 
 

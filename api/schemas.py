@@ -156,16 +156,6 @@ class ArchiveAccepted(BaseModel):
     refused: list[MemberRefused]
 
 
-class EssayStatus(BaseModel):
-    """One slot of a batch as SQL knows it."""
-
-    essay_id: str
-    position: int
-    state: str
-    submission_id: str | None
-    error_code: str | None
-
-
 class FileBody(BaseModel):
     """One uploaded file and what became of it."""
 
@@ -229,26 +219,33 @@ class DuplicateBody(BaseModel):
 
 
 class BatchStatusBody(BaseModel):
-    """Live batch state from the coordinator, every slot tied to its file."""
+    """Live batch state from the coordinator's counters, read in one step whatever the batch's size.
+
+    No slot is listed here: `GET /v1/batches/{batch_id}/slots` pages through them.
+    """
 
     batch_id: str
     state: str = Field(
         description="open, expiring (deadline passed, closing), sealed, expired, closed, finalizing, done "
         "or cancelled."
     )
-    expected: int
-    assigned: int
-    failed: int
-    excess: int
-    duplicates: int
-    missing_essay_ids: list[str]
+    expected: int = Field(description="Slots the batch was registered with.")
+    assigned: int = Field(description="Slots filled by an essay.")
+    failed: int = Field(description="Slots consumed by a file that could not be read.")
+    excess: int = Field(description="Uploads that arrived with no slot left or past the deadline.")
+    duplicates: int = Field(description="Uploads whose content already holds a slot (they take none).")
+    missing: int = Field(description="Slots nobody filled once the batch stopped taking them; 0 while open.")
+    created_at: datetime
     deadline_at: datetime
     closed_at: datetime | None = None
-    essays: list[EssayStatus]
-    slots: list[SlotBody] = Field(default_factory=list)
-    refused: list[FileBody] = Field(default_factory=list, description="Files that failed, with reasons.")
-    duplicate_files: list[DuplicateBody] = Field(default_factory=list)
-    excess_files: list[FileBody] = Field(default_factory=list)
+
+
+class SlotList(BaseModel):
+    """A page of a batch's slots in slot order, each tied to the file that filled it."""
+
+    batch_id: str
+    slots: list[SlotBody]
+    next_cursor: str | None = Field(description="Pass back as `cursor` for the next page; null on the last.")
 
 
 class BatchEnded(BaseModel):

@@ -16,13 +16,14 @@ from rich.table import Table
 
 from cli.context import runtime
 from cli.report import print_document
-from coordinator import BatchState, BatchStatus
+from coordinator import BatchProgress, BatchState
 from els.errors import InvalidInputError, NotFoundError
 from els.ids import public_id
 from services.archive_intake import submit_archive
 from services.closing import EndedBatch, cancel_batch, close_batch
 from services.intake import BatchRequest, Upload, register_batch, submit_essays
-from services.queries import owned_status, owner_of_batch
+from services.live_status import batch_slots
+from services.queries import owned_progress, owner_of_batch
 from services.report_document import batch_document, document_csv, document_json
 
 batch_cli = typer.Typer(
@@ -104,8 +105,9 @@ def status(
     batch_id: Annotated[str, typer.Argument(help="The batch.")],
     owner: Annotated[str | None, typer.Option(help="Whose batch; needed when owners share the id.")] = None,
 ) -> None:
-    """Print a batch's live state and counts as JSON."""
+    """Print a batch's live state and counts as JSON (its slots: `els batch slots`)."""
     current = _status(batch_id, owner)
+    closed = current.state is not BatchState.OPEN
     typer.echo(
         json.dumps(
             {
@@ -117,11 +119,46 @@ def status(
                 "failed": current.failed,
                 "excess": current.excess,
                 "duplicates": current.duplicates,
-                "missing": [public_id(essay_id) for essay_id in current.missing_essay_ids],
+                "missing": current.expected - current.settled if closed else 0,
                 "deadline_ms": current.deadline_ms,
             }
         )
     )
+
+
+@batch_cli.command("slots")
+def slots(
+    batch_id: Annotated[str, typer.Argument(help="The batch.")],
+    limit: Annotated[int, typer.Option(help="Slots read per page (1..1000).")] = 500,
+    owner: Annotated[str | None, typer.Option(help="Whose batch; needed when owners share the id.")] = None,
+) -> None:
+    """Print every slot of a batch, one JSON line each in slot order, read a page at a time."""
+    rt = runtime()
+    for slot in _all_slots(batch_id, owner_of_batch(rt, batch_id, owner), limit):
+        typer.echo(json.dumps(slot))
+
+
+def _all_slots(batch_id: str, owner: str, limit: int) -> list[dict[str, str | int | None]]:
+    """Every slot of the owner's batch, page after page of the slot listing."""
+    rt = runtime()
+    found: list[dict[str, str | int | None]] = []
+    cursor: str | None = None
+    while True:
+        page = batch_slots(rt, owner, batch_id, cursor, limit)
+        found.extend(
+            {
+                "essay_id": slot.essay_id,
+                "position": slot.position,
+                "state": slot.state,
+                "outcome": slot.outcome,
+                "code": slot.code,
+                "filename": None if slot.file is None else slot.file.filename,
+            }
+            for slot in page.slots
+        )
+        if page.next_cursor is None:
+            return found
+        cursor = page.next_cursor
 
 
 @batch_cli.command("watch")
@@ -140,14 +177,19 @@ def watch(
     with Progress(*columns, console=console) as progress:
         task = progress.add_task("waiting", total=None)
         while True:
-            current = _status(batch_id, owner)
-            done = current.assigned + current.failed
-            progress.update(task, total=current.expected, completed=done, description=current.state.value)
+            current = _status(batch_id, owner)  # the counters only: one HMGET a poll
+            progress.update(
+                task, total=current.expected, completed=current.settled, description=current.state.value
+            )
             if current.state in FINAL or time.monotonic() > deadline:
                 break
             time.sleep(0.5)
     state = "cancelled" if current.closed_as is BatchState.CANCELLED else current.state.value
-    missing = ", ".join(public_id(essay_id) for essay_id in current.missing_essay_ids) or "none"
+    # The slots are read once, at the end, a page at a time: the only walk over the whole batch.
+    missing_ids = [
+        slot["essay_id"] for slot in _all_slots(batch_id, owner, 1000) if slot["outcome"] == "missing"
+    ]
+    missing = ", ".join(str(essay_id) for essay_id in missing_ids) or "none"
     console.print(
         f"batch {batch_id}: {state}; {current.assigned} assigned, {current.failed} failed of "
         f"{current.expected}; missing: {missing}"
@@ -251,9 +293,9 @@ def _print_ended(ended: EndedBatch) -> None:
     )
 
 
-def _status(batch_id: str, owner: str | None) -> BatchStatus:
+def _status(batch_id: str, owner: str | None) -> BatchProgress:
     rt = runtime()
-    current = owned_status(rt, owner_of_batch(rt, batch_id, owner), batch_id)
+    current = owned_progress(rt, owner_of_batch(rt, batch_id, owner), batch_id)
     if current is None:
         raise NotFoundError(f"batch {batch_id} is not live (unknown, or finished and expired)")
     return current

@@ -28,7 +28,7 @@ from coordinator import narrow
 from coordinator import validation as check
 from coordinator.clock import now_ms as local_now_ms
 from coordinator.config import CoordinatorConfig, config_from_settings
-from coordinator.cursor import decode_cursor, encode_cursor
+from coordinator.cursor import decode_cursor, decode_slot_cursor, encode_cursor, encode_slot_cursor
 from coordinator.eviction import check_eviction_policy, evicting_policy
 from coordinator.keys import ShardKeys, content_digest
 from coordinator.lua import ScriptName, script_source
@@ -44,6 +44,7 @@ from coordinator.model import (
     LiveFigures,
     ReceiveResult,
     RegisterResult,
+    SlotPage,
     SlotResult,
     StuckBatch,
 )
@@ -61,6 +62,7 @@ from coordinator.replies import (
     parse_register,
     parse_rekick,
     parse_slot,
+    parse_slots,
     parse_status,
     parse_ticket,
 )
@@ -71,6 +73,7 @@ Client: TypeAlias = redis.Redis | RedisCluster
 
 MAX_PAGE = 1000
 MAX_RECEIPTS = 1000  # submissions received in one call: one request's uploads
+MAX_SLOT_PAGE = 1000  # slots.lua refuses more: one HMGET of a page's records stays within Lua's unpack
 MAX_PARKED_BATCHES = 1000  # per shard, per gauges call: one HLEN each
 
 
@@ -85,7 +88,8 @@ def generated_essay_ids(batch_id: str, count: int) -> tuple[str, ...]:
 
 
 class Coordinator:
-    """Register, claim, fail, expire, close, cancel, finalize, re-kick, status and list: one script each."""
+    """Register, claim, fail, expire, close, cancel, finalize, re-kick, status, slots and list: one script
+    each."""
 
     def __init__(self, client: Client, config: CoordinatorConfig) -> None:
         self.client = client
@@ -281,9 +285,22 @@ class Coordinator:
         reply = self._run(ScriptName.STATUS, (self.config.keys.batch(batch_id).hash,), STATUS_FIELDS)
         return parse_status(reply, batch_id)
 
+    def slot_page(self, batch_id: str, cursor: str | None, limit: int) -> SlotPage | None:
+        """slots.lua: a page of at most `limit` slots in slot order, from `cursor` (None: the first slot),
+        or None when the batch does not exist. Pass the page's `next_cursor` to continue.
+
+        Reads only the page's slots, never the whole batch; the cursor and limit are checked first.
+        """
+        check.check_id("batch_id", batch_id)
+        if not 1 <= limit <= MAX_SLOT_PAGE:
+            raise InvalidInputError(f"limit must be within 1..{MAX_SLOT_PAGE}", details={"field": "limit"})
+        first = 0 if cursor is None else decode_slot_cursor(cursor, self.config.max_expected_essays)
+        reply = self._run(ScriptName.SLOTS, (self.config.keys.batch(batch_id).hash,), (first, limit))
+        return parse_slots(reply, batch_id, first, encode_slot_cursor)
+
     def progress(self, batch_id: str) -> BatchProgress | None:
-        """State and counters in one HMGET (O(1) whatever the batch's size), or None: for pollers and
-        for callers that need no slot. `status` reads every slot."""
+        """State, counters and times in one HMGET (O(1) whatever the batch's size), or None: for pollers
+        and the status answer, which need no slot. `status` reads every slot; `slot_page` reads a page."""
         check.check_id("batch_id", batch_id)
         reply: object = self.client.hmget(self.config.keys.batch(batch_id).hash, list(PROGRESS_FIELDS))
         return parse_progress(reply, batch_id)

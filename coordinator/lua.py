@@ -18,6 +18,7 @@ class ScriptName(StrEnum):
     COMPLETE_FINALIZE = "complete_finalize"
     REKICK = "rekick"
     STATUS = "status"
+    SLOTS = "slots"
     CLOSE = "close"
     CANCEL = "cancel"
     LIST = "list"

@@ -207,6 +207,11 @@ class BatchProgress:
     failed: int
     excess: int
     duplicates: int
+    closed_as: BatchState | None  # SEALED, EXPIRED, CLOSED or CANCELLED once it stopped taking slots
+    deadline_ms: int
+    created_ms: int
+    closed_ms: int | None
+    correlation_id: str
 
     @property
     def settled(self) -> int:
@@ -224,3 +229,29 @@ class BatchGate:
     state: BatchState
     deadline_ms: int
     late: bool
+
+
+@dataclass(frozen=True, slots=True)
+class SlotLine:
+    """One slot of a page: its index, its essay id, and how it was consumed (None: not yet)."""
+
+    position: int
+    essay_id: str
+    record: SlotRecord | None
+
+
+@dataclass(frozen=True, slots=True)
+class SlotPage:
+    """A page of a batch's slots in slot order, the counts read with it, and the next page's cursor.
+
+    `consumed` is assigned + failed: slots at or past it are not consumed (awaiting while the batch is
+    OPEN, missing once it stopped taking slots). `next_cursor` is None on the last page.
+    """
+
+    batch_id: str
+    owner: str
+    state: BatchState
+    expected: int
+    consumed: int
+    slots: tuple[SlotLine, ...]
+    next_cursor: str | None

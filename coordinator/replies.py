@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from coordinator import narrow
@@ -16,6 +17,8 @@ from coordinator.model import (
     ReceiveResult,
     RegisterResult,
     ShardFigures,
+    SlotLine,
+    SlotPage,
     SlotRecord,
     SlotResult,
     StuckBatch,
@@ -195,12 +198,38 @@ def parse_gauges(raw: object) -> ShardFigures:
     )
 
 
-PROGRESS_FIELDS = ("state", "owner", "expected", "assigned", "failed", "excess", "duplicates")
+PROGRESS_FIELDS = (
+    "state",
+    "owner",
+    "expected",
+    "assigned",
+    "failed",
+    "excess",
+    "duplicates",
+    "closed_as",
+    "deadline_ms",
+    "created_ms",
+    "closed_ms",
+    "correlation_id",
+)
 
 
 def parse_progress(raw: object, batch_id: str) -> BatchProgress | None:
     """The reply of `HMGET <batch> PROGRESS_FIELDS`; None when the batch does not exist."""
-    state, owner, expected, assigned, failed, excess, duplicates = narrow.array(raw, len(PROGRESS_FIELDS))
+    (
+        state,
+        owner,
+        expected,
+        assigned,
+        failed,
+        excess,
+        duplicates,
+        closed_as,
+        deadline,
+        created,
+        closed,
+        correlation_id,
+    ) = narrow.array(raw, len(PROGRESS_FIELDS))
     if state is None:
         return None
     return BatchProgress(
@@ -212,6 +241,11 @@ def parse_progress(raw: object, batch_id: str) -> BatchProgress | None:
         failed=narrow.integer(failed),
         excess=narrow.integer(excess),
         duplicates=narrow.integer(duplicates),
+        closed_as=_optional_state(closed_as),
+        deadline_ms=narrow.integer(deadline),
+        created_ms=narrow.integer(created),
+        closed_ms=_optional_number(closed),
+        correlation_id=narrow.text(correlation_id),
     )
 
 
@@ -329,4 +363,36 @@ def parse_status(raw: object, batch_id: str) -> BatchStatus | None:
         closed_ms=_optional_number(meta.get("closed_ms")),
         correlation_id=narrow.text(meta.get("correlation_id")),
         metadata_json=narrow.text(meta.get("metadata_json")),
+    )
+
+
+def parse_slots(raw: object, batch_id: str, first: int, next_cursor: Callable[[int], str]) -> SlotPage | None:
+    """The reply of slots.lua for the page starting at slot `first`; None when the batch does not exist.
+
+    `next_cursor` makes the cursor of the slot after the page, asked only when slots follow it.
+    """
+    if raw is None:
+        return None
+    owner, state, expected_raw, consumed, essays_raw, records_raw = narrow.array(raw, 6)
+    essays = narrow.texts(essays_raw)
+    expected = narrow.integer(expected_raw)
+    slots = tuple(
+        SlotLine(
+            position=first + offset,
+            essay_id=essay_id,
+            record=None if encoded is None else _record(essay_id, first + offset, encoded),
+        )
+        for offset, (essay_id, encoded) in enumerate(
+            zip(essays, narrow.array(records_raw, len(essays)), strict=True)
+        )
+    )
+    following = first + len(slots)
+    return SlotPage(
+        batch_id=batch_id,
+        owner=narrow.text(owner),
+        state=_state(state),
+        expected=expected,
+        consumed=narrow.integer(consumed),
+        slots=slots,
+        next_cursor=next_cursor(following) if slots and following < expected else None,
     )

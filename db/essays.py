@@ -48,6 +48,16 @@ def list_batch_essays(session: Session, batch_id: str) -> list[EssayRecord]:
     return [_record(row) for row in rows]
 
 
+def list_batch_essays_at(session: Session, batch_id: str, first: int, count: int) -> list[EssayRecord]:
+    """The slots at positions first..first+count-1 of the batch, in slot order (one page of a listing)."""
+    rows = session.scalars(
+        select(Essay)
+        .where(Essay.batch_id == batch_id, Essay.position >= first, Essay.position < first + count)
+        .order_by(Essay.position)
+    )
+    return [_record(row) for row in rows]
+
+
 def load_essay_text(session: Session, essay_id: str) -> str:
     """The normalised text of the submission filling the slot; raises NotFoundError without one."""
     text_sha256 = session.scalar(

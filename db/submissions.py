@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -343,6 +344,18 @@ def count_batch_submissions(session: Session, batch_id: str) -> int:
     counted = select(func.count()).select_from(Submission).where(Submission.batch_id == batch_id)
     total = session.scalar(counted)
     return int(total or 0)
+
+
+def load_submission_summaries(session: Session, submission_ids: Collection[str]) -> list[SubmissionSummary]:
+    """The submissions among `submission_ids` that exist, without their bytes (one page's files)."""
+    if not submission_ids:
+        return []
+    query = (
+        select(Submission, UploadBlob.size)
+        .join(UploadBlob, UploadBlob.sha256 == Submission.upload_sha256)
+        .where(Submission.submission_id.in_(sorted(submission_ids)))
+    )
+    return [_summary(row, size) for row, size in session.execute(query)]
 
 
 def load_submission_summary(session: Session, submission_id: str) -> SubmissionSummary | None:

@@ -74,8 +74,8 @@ def _answer(runtime: Runtime, owner: str, result: EndResult, kind: BatchState) -
     current = result.state or kind
     if current is not BatchState.DONE:
         runtime.dispatcher.complete(key)
-    status = runtime.coordinator.status(key)
-    closed_ms = None if status is None else status.closed_ms
+    live = runtime.coordinator.progress(key)  # its close time only: one HMGET, no slot read
+    closed_ms = None if live is None else live.closed_ms
     return EndedBatch(
         batch_id=batch_id,
         state=kind,

@@ -82,7 +82,7 @@ def follow_registration(runtime: Runtime, batch_id: str, correlation_id: str) ->
             unsettled = list_unsettled_submissions(session, batch_id)
         for submission_id in unsettled:
             runtime.dispatcher.process(batch_id, submission_id, correlation_id)
-        status = runtime.coordinator.status(batch_id)
-        if status is not None and status.state in _CLOSED_KINDS:
+        live = runtime.coordinator.progress(batch_id)  # the state only: no slot is read
+        if live is not None and live.state in _CLOSED_KINDS:
             # Only the registration saw `sealed`; a second dispatch is harmless (finalize is a CAS).
             runtime.dispatcher.complete(batch_id)

@@ -1,4 +1,4 @@
-"""What owners may read: live batch status, listings, reports and essays, each checked against the owner.
+"""What owners may read: live batch counts, listings, reports and essays, each checked against the owner.
 
 Another owner's batch or essay is answered exactly like one that does not exist; an unreachable Redis
 or database is NotReadyError, so a reader retries.
@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from coordinator import BatchPage, BatchProgress, BatchState, BatchStatus
+from coordinator import BatchPage, BatchProgress, BatchState
 from db.batches import load_batch, load_report, owners_of_ids_ending
 from db.essays import EssayRecord, load_essay
 from db.session import unit_of_work
@@ -64,11 +64,6 @@ def owned_essay(runtime: Runtime, owner: str, essay_id: str) -> EssayRecord:
 def owned_progress(runtime: Runtime, owner: str, batch_id: str) -> BatchProgress | None:
     """The live counts of the owner's batch; None once Redis no longer holds it."""
     return runtime.coordinator.progress(owned_id(owner, "batch_id", batch_id))
-
-
-def owned_status(runtime: Runtime, owner: str, batch_id: str) -> BatchStatus | None:
-    """The live state of the owner's batch as the coordinator holds it (scoped ids; for operators' tools)."""
-    return runtime.coordinator.status(owned_id(owner, "batch_id", batch_id))
 
 
 @outage_as_not_ready

@@ -1,6 +1,7 @@
 """What an owner reads about a batch, every slot tied to the file that filled it.
 
-`batch_document` builds one view for status, report, CSV and the command line alike: each slot with its
+`batch_document` builds one view for the report, the CSV and the command line alike (the live status
+and its pages of slots are `services/live_status.py`, which reuse the slot views here): each slot with its
 outcome and the upload behind it (submission id, original filename, size, media type, arrival time),
 the files received, the files refused with their reasons, duplicates as pairs (this file, the slot and
 file it repeats), files that came too late (excess), and the expected essays still missing.
@@ -30,7 +31,7 @@ from db.submissions import (
     list_batch_submissions,
     load_submission_summary,
 )
-from els.errors import BatchGoneError, InvalidInputError, NotFoundError
+from els.errors import InvalidInputError, NotFoundError
 from els.ids import public_id, public_object
 from els.jsontypes import JsonObject, JsonValue
 from essays.lifecycle import EssayState, SubmissionState
@@ -152,17 +153,23 @@ class BatchDocument:
         return counts if isinstance(counts, dict) else {}
 
 
+def live_state(state: BatchState, closed_as: BatchState | None, deadline_ms: int, at_ms: int) -> str:
+    """The state an owner is shown of a batch Redis holds: never `open` past the deadline (`expiring`),
+    `cancelled` for good once cancelled."""
+    if closed_as is BatchState.CANCELLED:
+        return BatchState.CANCELLED.value
+    if state is BatchState.OPEN and at_ms >= deadline_ms:
+        return "expiring"
+    return state.value
+
+
 def display_state(status: BatchStatus | None, stored: StoredBatch, at_ms: int) -> str:
-    """The state an owner is shown: never `open` past the deadline, `cancelled` for good once cancelled."""
-    if stored.state is BatchState.CANCELLED or (
-        status is not None and status.closed_as is BatchState.CANCELLED
-    ):
+    """The state an owner is shown: as `live_state`, or SQL's once Redis no longer holds the batch."""
+    if stored.state is BatchState.CANCELLED:
         return BatchState.CANCELLED.value
     if status is None:
         return stored.state.value
-    if status.state is BatchState.OPEN and at_ms >= status.deadline_ms:
-        return "expiring"
-    return status.state.value
+    return live_state(status.state, status.closed_as, status.deadline_ms, at_ms)
 
 
 @outage_as_not_ready
@@ -180,28 +187,6 @@ def batch_document(runtime: Runtime, owner: str, batch_id: str) -> BatchDocument
     if status is not None and status.owner != owner:
         raise NotFoundError(f"batch {batch_id} not found", details={"batch_id": batch_id})
     return build_document(stored, status, essays, submissions, report, at_ms=now_ms())
-
-
-@outage_as_not_ready
-def live_document(runtime: Runtime, owner: str, batch_id: str) -> BatchDocument:
-    """As `batch_document`, for the live status: BatchGoneError once a finished batch left Redis.
-
-    A DONE batch past its retention (or a cancelled one) keeps its SQL record and report but no live
-    state; the error points at the report.
-    """
-    document = batch_document(runtime, owner, batch_id)
-    if document.state in (
-        BatchState.DONE.value,
-        BatchState.CANCELLED.value,
-    ) and not runtime.coordinator.knows(owned_id(owner, "batch_id", batch_id)):
-        report = f"/v1/batches/{batch_id}/report"
-        raise BatchGoneError(
-            f"batch {batch_id} is {document.state} and its live state is gone; read its report at {report}"
-            if document.state == BatchState.DONE.value
-            else f"batch {batch_id} was cancelled and its live state is gone",
-            details={"batch_id": batch_id, "state": document.state, "report": report},
-        )
-    return document
 
 
 def build_document(
@@ -256,6 +241,24 @@ def build_document(
         missing_essay_ids=missing_ids,
         report=None if report is None else public_object(report, stored.record.owner),
     )
+
+
+def page_slot_views(
+    essays: Sequence[EssayRecord],
+    records: Sequence[SlotRecord],
+    submissions: Sequence[SubmissionSummary],
+    *,
+    closed: bool,
+    missing: set[str],
+) -> tuple[SlotView, ...]:
+    """Views of some of a batch's slots (a page of them), from their SQL essays, the Redis records of
+    the consumed ones and the submissions behind them (pure: no I/O), in the owner's public ids.
+
+    `missing`: the page's scoped essay ids that no upload consumed before the batch closed.
+    """
+    by_essay = {record.essay_id: record for record in records}
+    files = {item.submission_id: _file(item, {}) for item in submissions}
+    return tuple(_slot(essay, by_essay, {}, files, missing, closed=closed) for essay in essays)
 
 
 def _closed_at(status: BatchStatus | None, stored: StoredBatch) -> datetime | None:

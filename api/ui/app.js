@@ -209,9 +209,13 @@ async function downloadCsv(batchId) {
   } catch (e) { notice(`No CSV (${e.code}): ${e.message}`); }
 }
 
-// One batch, polled every 2 s: summary, slots, refused files and duplicates, upload, close and cancel.
+const SLOT_PAGE = 100;
+
+// One batch, polled every 2 s: summary (the status answer holds counts only), the current page of slots,
+// refused files and duplicates (from the submissions listing), upload, close and cancel.
 async function renderBatch(batchId) {
   clearTimers();
+  const path = `/v1/batches/${encodeURIComponent(batchId)}`;
   const status = el("p", { id: "upload-status", role: "status", "aria-live": "polite" });
   const picker = el("input", { id: "files", type: "file", multiple: true, onchange: () => upload(batchId, picker.files, status) });
   const drop = el("div", { id: "drop", class: "drop" },
@@ -226,33 +230,63 @@ async function renderBatch(batchId) {
   const reportLink = el("a", { id: "report-link", href: `#/report/${encodeURIComponent(batchId)}`, text: "Report" });
   const actions = el("div", { class: "actions" }, closeButton, cancelButton,
     el("button", { type: "button", id: "csv", text: "Download report (CSV)", onclick: () => downloadCsv(batchId) }), reportLink);
-  view.replaceChildren(el("h1", {}, "Batch ", el("code", { text: batchId })), live, actions, el("h2", { text: "Upload" }), drop, status);
+  // The slots are read a page at a time: `cursors` holds the cursor of each page seen so far.
+  const cursors = [null];
+  let next = null;
+  const slotBody = el("tbody", {});
+  const pageLabel = el("span", { id: "slot-page", class: "muted" });
+  const previous = el("button", { type: "button", id: "slots-previous", text: "Previous slots", disabled: true,
+    onclick: () => { if (cursors.length > 1) { cursors.pop(); refresh(); } } });
+  const following = el("button", { type: "button", id: "slots-next", text: "Next slots", disabled: true,
+    onclick: () => { if (next) { cursors.push(next); refresh(); } } });
+  const slotTable = el("table", { id: "slots" }, el("caption", { text: "Slots" }),
+    el("thead", {}, el("tr", {}, ...["#", "Essay", "File", "State", "Code", "Message", "Words", "Readability"].map((h) => el("th", { scope: "col", text: h })))),
+    slotBody);
+  const slotPager = el("div", { class: "actions" }, previous, pageLabel, following);
+  const refusedList = el("div", { id: "refused-and-duplicates" });
+  let filesSeen = -1; // failed + duplicates + excess when the files were last read: reread only on a change
+  view.replaceChildren(el("h1", {}, "Batch ", el("code", { text: batchId })), live, slotTable, slotPager,
+    el("h2", { text: "Refused files and duplicates" }), refusedList, actions, el("h2", { text: "Upload" }), drop, status);
+  const showFiles = async (batch) => {
+    const settled = batch.failed + batch.duplicates + batch.excess;
+    if (settled === filesSeen) return;
+    const listing = await api(`${path}/submissions?limit=500`);
+    filesSeen = settled;
+    const refused = listing.submissions.filter((f) => f.outcome === "failed")
+      .map((f) => el("li", {}, `${f.filename}: ${f.code} (${f.message ?? ""})`));
+    const copies = listing.submissions.filter((f) => f.outcome === "duplicate")
+      .map((f) => el("li", {}, `${f.filename} repeats ${f.duplicate_of_filename ?? f.essay_id}`));
+    refusedList.replaceChildren(
+      refused.length ? el("ul", { id: "refused" }, ...refused) : el("p", { id: "refused", class: "muted", text: "No file was refused." }),
+      copies.length ? el("ul", { id: "duplicates" }, ...copies) : el("p", { id: "duplicates", class: "muted", text: "No duplicate." }),
+      listing.next_offset === null ? null : el("p", { class: "muted", text: `The first ${listing.submissions.length} of ${listing.total} files are shown.` }));
+  };
   const refresh = async () => {
-    let batch;
-    try { batch = await api(`/v1/batches/${encodeURIComponent(batchId)}`); }
+    let batch, page;
+    const cursor = cursors[cursors.length - 1];
+    try {
+      batch = await api(path);
+      page = await api(`${path}/slots?limit=${SLOT_PAGE}${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ""}`);
+      await showFiles(batch);
+    }
     catch (e) { if (e.status !== 401) live.replaceChildren(el("p", { class: "error", id: "batch-error", text: `${e.code}: ${e.message}` })); return; }
     const open = batch.state === "open";
     drop.hidden = !open;
     closeButton.disabled = cancelButton.disabled = !open;
     if (!view.contains(live)) return; // the reader moved on while this answer was on its way
-    const rows = batch.slots.map(slotRow);
-    const refused = batch.refused.map((f) => el("li", {}, `${f.filename}: ${f.code} (${f.message ?? ""})`));
-    const copies = batch.duplicate_files.map((d) => el("li", {}, `${d.file.filename} repeats ${d.of_filename ?? d.of_essay_id}`));
+    next = page.next_cursor;
+    previous.disabled = cursors.length === 1;
+    following.disabled = !next;
+    const shown = page.slots.length ? `slots ${page.slots[0].position + 1} to ${page.slots[page.slots.length - 1].position + 1} of ${batch.expected}` : "";
+    pageLabel.textContent = shown;
+    slotBody.replaceChildren(...page.slots.map(slotRow));
     live.replaceChildren(
       el("dl", { class: "summary" },
         ...[["State", batch.state], ["Expected", batch.expected], ["Assigned", batch.assigned], ["Failed", batch.failed],
-            ["Missing", batch.missing_essay_ids.length], ["Duplicates", batch.duplicates], ["Excess", batch.excess]]
+            ["Missing", batch.missing], ["Duplicates", batch.duplicates], ["Excess", batch.excess]]
           .map(([k, v]) => el("div", {}, el("dt", { text: k }), el("dd", { "data-field": k.toLowerCase(), text: v })))),
       el("p", {}, "Deadline: ", open ? countdownOnce(batch.deadline_at) : el("span", { text: `none: the batch is ${batch.state}` })),
       legend(), progressBar(batch.expected, batch.assigned, batch.failed),
-      el("table", { id: "slots" }, el("caption", { text: "Slots" }),
-        el("thead", {}, el("tr", {}, ...["#", "Essay", "File", "State", "Code", "Message", "Words", "Readability"].map((h) => el("th", { scope: "col", text: h })))),
-        el("tbody", {}, ...rows)),
-      el("h2", { text: "Refused files and duplicates" }),
-      refused.length
-        ? el("ul", { id: "refused" }, ...refused)
-        : el("p", { id: "refused", class: "muted", text: "No file was refused." }),
-      copies.length ? el("ul", { id: "duplicates" }, ...copies) : el("p", { id: "duplicates", class: "muted", text: "No duplicate." }),
       el("p", { text: `${batch.duplicates} duplicate upload(s) took no slot; ${batch.excess} upload(s) arrived with no slot left.` }));
     if (batch.state === "done") reportLink.textContent = "Report (ready)";
   };

@@ -103,7 +103,9 @@ def test_row6_another_owners_batch_id_is_indistinguishable_from_a_free_one(clien
     bobs = client.post(f"/v1/batches/{batch_id}/essays", json={"text": essay_text("bob's")}, headers=BOB)
     assert bobs.status_code == 202, bobs.text
     alices = client.get(f"/v1/batches/{batch_id}", headers=ALICE).json()
-    assert alices["batch_id"] == batch_id and alices["essays"][0]["submission_id"] is None
+    assert alices["batch_id"] == batch_id and (alices["expected"], alices["assigned"]) == (1, 0)
+    (slot,) = client.get(f"/v1/batches/{batch_id}/slots", headers=ALICE).json()["slots"]
+    assert slot["file"] is None and slot["outcome"] == "awaiting"
     assert client.get(f"/v1/batches/{batch_id}/submissions", headers=ALICE).json()["total"] == 0
 
 
@@ -155,6 +157,8 @@ def test_row6_no_answer_shows_an_owner_scoped_id(client: TestClient, els_worker:
         f"/v1/batches/{batch_id}/report",
         f"/v1/batches/{batch_id}/report.csv",
         f"/v1/batches/{batch_id}/submissions",
+        f"/v1/batches/{batch_id}/slots",
+        f"/v1/batches/{batch_id}/slots?limit=1",
         f"/v1/submissions/{submission_id}",
         "/v1/essays/e1",
         "/v1/essays/missing-essay",

@@ -50,9 +50,9 @@ def test_uploaded_batch_completes_and_report_and_essays_are_served(
 
     done = wait_for_state(client, batch_id, "done")
     assert (done["expected"], done["assigned"], done["failed"]) == (2, 2, 0)
-    essays = done["essays"]
-    assert isinstance(essays, list)
-    assert [essay["essay_id"] for essay in essays] == essay_ids
+    slots = client.get(f"/v1/batches/{batch_id}/slots", headers=ALICE).json()
+    assert [slot["essay_id"] for slot in slots["slots"]] == essay_ids and slots["next_cursor"] is None
+    assert {slot["file"]["filename"] for slot in slots["slots"]} == {"first.txt", "second.txt"}
 
     report = client.get(f"/v1/batches/{batch_id}/report", headers=ALICE)
     assert report.status_code == 200, report.text

@@ -83,5 +83,10 @@ def test_upload_during_an_outage_is_503_stores_nothing_and_the_keyed_retry_is_ac
 
 def test_reads_during_an_outage_are_503(client: TestClient, outage: TestClient) -> None:
     batch_id = register(client)
-    for path in (f"/v1/batches/{batch_id}", f"/v1/batches/{batch_id}/report", "/v1/batches"):
+    for path in (
+        f"/v1/batches/{batch_id}",
+        f"/v1/batches/{batch_id}/slots",
+        f"/v1/batches/{batch_id}/report",
+        "/v1/batches",
+    ):
         assert_not_ready(outage.get(path, headers=ALICE))

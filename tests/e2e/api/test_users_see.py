@@ -53,8 +53,10 @@ def test_close_seals_now_and_the_report_names_every_file(
     assert again["replayed"] and again["missing_essay_ids"] == closed.json()["missing_essay_ids"]
     assert client.post(f"/v1/batches/{batch_id}/cancel", headers=ALICE).status_code == 409
 
-    done = client.get(f"/v1/batches/{wait_for_state(client, batch_id, 'done')['batch_id']}", headers=ALICE)
-    slots = {slot["essay_id"]: slot for slot in done.json()["slots"]}
+    done = wait_for_state(client, batch_id, "done")
+    assert done["missing"] == 2
+    listed = client.get(f"/v1/batches/{batch_id}/slots", headers=ALICE).json()
+    slots = {slot["essay_id"]: slot for slot in listed["slots"]}
     assert slots[f"{batch_id}-003"]["outcome"] == "missing"
     filenames = sorted(slot["file"]["filename"] for slot in slots.values() if slot["file"])
     # The same content twice: whichever settled first holds the slot, the other is its duplicate.
@@ -105,7 +107,12 @@ def test_cancel_ends_the_batch_without_a_report_and_refuses_uploads(
     refused = client.post(f"/v1/batches/{batch_id}/essays", files=files, headers=ALICE)
     assert refused.status_code == 409 and refused.json()["error"]["code"] == "BATCH_NOT_OPEN"
     status = wait_for_state(client, batch_id, "cancelled")
-    assert status["missing_essay_ids"] == [f"{batch_id}-001", f"{batch_id}-002"]
+    assert status["missing"] == 2
+    listed = client.get(f"/v1/batches/{batch_id}/slots", headers=ALICE).json()["slots"]
+    assert [(slot["essay_id"], slot["outcome"]) for slot in listed] == [
+        (f"{batch_id}-001", "missing"),
+        (f"{batch_id}-002", "missing"),
+    ]
     report = client.get(f"/v1/batches/{batch_id}/report", headers=ALICE)
     assert report.status_code == 409
 
@@ -146,6 +153,7 @@ def test_operation_ids_are_stable_and_the_report_is_typed(client: TestClient) ->
         "close_batch",
         "cancel_batch",
         "list_batch_submissions",
+        "list_batch_slots",
         "get_submission",
         "get_essay",
     } <= ids

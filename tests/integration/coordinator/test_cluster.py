@@ -106,6 +106,11 @@ def test_every_script_runs_on_a_cluster_and_the_indexes_spread_over_nodes(
         register(coordinator, batch_id, 2, deadline_ms=NOW + HOUR_MS)
     status = coordinator.status("b0")
     assert status is not None and status.assigned == 1
+    first = coordinator.slot_page("b0", None, 1)
+    assert first is not None and first.next_cursor is not None
+    rest = coordinator.slot_page("b0", first.next_cursor, 10)
+    assert rest is not None and rest.next_cursor is None
+    assert tuple(line.essay_id for line in first.slots + rest.slots) == status.slots
     assert coordinator.claim("b0", "late", "early-content", NOW).outcome is Outcome.DUPLICATE
     assert coordinator.fail("b0", "broken", "BAD", "x", NOW).sealed
 

@@ -93,3 +93,16 @@ def test_progress_reads_state_and_counters_in_one_call_and_agrees_with_status(
     assert counted == (status.assigned, status.failed, status.excess, status.duplicates) == (1, 1, 0, 1)
     assert progress.settled == 2
     assert coordinator.progress("nobody") is None
+
+
+def test_progress_carries_the_times_and_the_close_the_status_answer_needs(coordinator: Coordinator) -> None:
+    register(coordinator, "b-times", 2, owner="alice", deadline_ms=NOW + HOUR_MS, now_ms=NOW)
+    opened = coordinator.progress("b-times")
+    assert opened is not None
+    assert (opened.deadline_ms, opened.created_ms) == (NOW + HOUR_MS, NOW)
+    assert (opened.closed_as, opened.closed_ms, opened.correlation_id) == (None, None, "corr-b-times")
+    coordinator.cancel("b-times", "alice", NOW + 50)
+    cancelled = coordinator.progress("b-times")
+    assert cancelled is not None
+    assert (cancelled.state, cancelled.closed_as) == (BatchState.CANCELLED, BatchState.CANCELLED)
+    assert cancelled.closed_ms == NOW + 50

@@ -254,6 +254,20 @@ class CoordinatorMachine(RuleBasedStateMachine):
         assert self.sealed_told == (1 if closed else 0)
         inflight = self.client.hget(self.coordinator.config.keys.batch("b1").hash, "inflight")
         assert int(inflight or 0) == model.inflight
+        # The counters the status answer reads and the slot pages agree with the whole status.
+        progress = self.coordinator.progress("b1")
+        assert progress is not None and (progress.state, progress.settled) == (status.state, model.consumed)
+        first = self.coordinator.slot_page("b1", None, 2)
+        assert first is not None and first.consumed == model.consumed
+        lines = list(first.slots)
+        cursor = first.next_cursor
+        while cursor is not None:
+            page = self.coordinator.slot_page("b1", cursor, 2)
+            assert page is not None
+            lines.extend(page.slots)
+            cursor = page.next_cursor
+        assert tuple(line.essay_id for line in lines) == status.slots
+        assert tuple(line.record for line in lines if line.record is not None) == status.records
 
     def teardown(self) -> None:
         keys = list(self.client.scan_iter(match=f"{self.prefix}:*", count=1000))

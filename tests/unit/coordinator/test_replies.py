@@ -11,6 +11,7 @@ from coordinator.replies import (
     parse_receive,
     parse_register,
     parse_slot,
+    parse_slots,
     parse_status,
     parse_ticket,
 )
@@ -94,3 +95,40 @@ def test_an_expire_reply_without_its_held_count_is_refused() -> None:
     assert parse_expired([2, 1]) == (2, 1, [])
     with pytest.raises(UnexpectedReplyError):
         parse_expired([3])
+
+
+def _cursor(slot: int) -> str:
+    return f"next-{slot}"
+
+
+def test_a_slots_reply_parses_into_lines_with_their_positions_and_records() -> None:
+    record = b"f|s-9|1800000000000|EMPTY_CONTENT|no words | at all"
+    page = parse_slots([b"alice", b"open", 10, 4, [b"b1-004", b"b1-005"], [record, None]], "b1", 3, _cursor)
+    assert page is not None
+    assert (page.owner, page.state, page.expected, page.consumed) == ("alice", BatchState.OPEN, 10, 4)
+    first, second = page.slots
+    assert (first.position, first.essay_id, second.position, second.record) == (3, "b1-004", 4, None)
+    assert first.record is not None and first.record.detail == "no words | at all"
+    assert page.next_cursor == "next-5"
+
+
+def test_a_slots_reply_ending_the_batch_or_empty_has_no_next_cursor() -> None:
+    last = parse_slots([b"alice", b"sealed", 2, 2, [b"b1-002"], [None]], "b1", 1, _cursor)
+    assert last is not None and last.next_cursor is None
+    empty = parse_slots([b"alice", b"open", 2, 0, [], []], "b1", 5, _cursor)
+    assert empty is not None and (empty.slots, empty.next_cursor) == ((), None)
+    assert parse_slots(None, "b1", 0, _cursor) is None
+
+
+@pytest.mark.parametrize(
+    "reply",
+    [
+        [b"alice", b"open", 2, 0, [b"b1-001"]],  # no records
+        [b"alice", b"open", 2, 0, [b"b1-001"], []],  # records and slots disagree
+        [b"alice", b"nope", 2, 0, [], []],  # no such state
+        [b"alice", b"open", 2, 0, [b"b1-001"], [b"assigned|0|s"]],  # a malformed record
+    ],
+)
+def test_a_malformed_slots_reply_is_refused(reply: list[object]) -> None:
+    with pytest.raises(UnexpectedReplyError):
+        parse_slots(reply, "b1", 0, _cursor)

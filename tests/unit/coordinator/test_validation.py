@@ -30,6 +30,7 @@ def test_ids_outside_the_charset_or_length_are_refused(offline: Coordinator, bad
         lambda: offline.claim("b", bad, "h", NOW),
         lambda: offline.fail("b", "s", bad, "detail", NOW),
         lambda: offline.status(bad),
+        lambda: offline.slot_page(bad, None, 10),
         lambda: offline.begin_finalize(bad, NOW, 1000),
         lambda: offline.list_active_batches(bad, None, 10),
         lambda: register(offline, batch_id=bad),

@@ -301,8 +301,11 @@ def check_end_state(
             .group_by(OutboxEvent.aggregate_id)
         )
         outbox: Counter[str] = Counter({aggregate_id: count for aggregate_id, count in completed})
+        # This run's events only: a test before it in the same database may leave its own behind.
         unpublished = session.scalar(
-            select(func.count()).select_from(OutboxEvent).where(OutboxEvent.published_at.is_(None))
+            select(func.count())
+            .select_from(OutboxEvent)
+            .where(OutboxEvent.published_at.is_(None), OutboxEvent.aggregate_id.in_(batch_ids))
         )
     stored = {row.submission_id: row for row in rows}
     lost = sorted(set(submissions) - set(stored))

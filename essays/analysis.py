@@ -97,8 +97,7 @@ _FIELD_NAMES = (
 
 def preload(language: str) -> None:
     """Read what analysis needs for `language` now (its dictionary, CMUdict, the language model:
-    about 1.5 s for en-GB or en-US, 3 s for en), so that no essay pays for it; raises
-    UnsupportedLanguageError."""
+    about 0.8 s), so that no essay pays for it; raises UnsupportedLanguageError."""
     load_dictionary(language)
     pronounced_syllables()
     load_model()

@@ -1,49 +1,44 @@
-"""English spelling against the Hunspell dictionaries shipped in essays/dictionaries, read with spylls.
+"""English spelling against word lists expanded from the Hunspell dictionaries in essays/dictionaries.
 
 `en-GB` is checked against the British dictionary, `en-US` against the American one, and any other
 English tag (`en`, `en-AU`, ...) against both: a word either knows is correct. The British dictionary
 accepts Oxford spellings ("organize" as well as "organise") but not American ones ("color",
-"center", "traveled"); the American one refuses British spellings. A word is looked up as written,
-so case follows Hunspell: "London" is a word, "london" is not, "COLOUR" is "colour". A hyphenated
-compound is correct when the dictionary knows it whole or knows each of its parts; a possessive
-("Blinn's", "students'") when the dictionary knows it or its stem. Acronyms (two or more capitals)
-and words with a digit or a capital after a lower-case letter ("ZPixmap") are skipped: they are
-names and code, not spellings a dictionary can judge. A dictionary loads once per process (1 to 2 s
-with spylls) and is only read afterwards; each distinct word is looked up once and remembered.
+"center", "traveled"); the American one refuses British spellings. Each dictionary ships as the
+words it accepts, affixes applied (`dictionaries/build_words.py`), and a word is looked up with
+Hunspell's case rule: as written, or lower-cased when only its first letter is a capital ("London"
+and "Colour" are words, "london" is not). A hyphenated compound is correct when the dictionary knows
+it whole or knows each of its parts; a possessive ("Blinn's", "students'") when the dictionary knows it
+or its stem. Acronyms (two or more capitals) and words with a digit or a capital after a lower-case
+letter ("ZPixmap") are skipped: they are names and code, not spellings a dictionary can judge. A word
+list loads once per process (0.1 to 0.3 s) and is only read afterwards, so threads share it.
 """
 
 from __future__ import annotations
 
-import functools
+import gzip
 import re
 import threading
-from collections.abc import Callable
 from pathlib import Path
-
-from spylls.hunspell import Dictionary
 
 DICTIONARIES = Path(__file__).resolve().parent / "dictionaries"
 # The dictionaries of each English dialect tag; any other English tag uses both.
 _DIALECT_FILES = {"en-gb": ("en_GB",), "en-us": ("en_US",)}
 _EITHER = ("en_GB", "en_US")
-# Distinct words remembered per dialect: several essays' vocabularies, a few MB at most.
-_CACHED_WORDS = 200_000
 
 _SKIPPED = re.compile(r"\d|[a-z][A-Z]|[A-Z]{2}[a-z]|^[A-Z]{2,}$")
 _APOSTROPHES = str.maketrans({"\u2019": "'", "\u02bc": "'"})
 
-_loaded: dict[str, Dictionary] = {}
+_loaded: dict[str, frozenset[str]] = {}
 _spellers: dict[tuple[str, ...], EnglishSpeller] = {}
 _lock = threading.Lock()
 
 
 class EnglishSpeller:
-    """Judges English words against one or more Hunspell dictionaries (correct if any knows them)."""
+    """Judges English words against one or more dictionaries' words (correct if any knows them)."""
 
-    def __init__(self, dictionaries: tuple[Dictionary, ...]) -> None:
-        """Check against `dictionaries`; lookups are remembered per distinct word."""
+    def __init__(self, dictionaries: tuple[frozenset[str], ...]) -> None:
+        """Check against the word sets of `dictionaries`."""
         self._dictionaries = dictionaries
-        self._known: Callable[[str], bool] = functools.lru_cache(maxsize=_CACHED_WORDS)(self._lookup)
 
     def misspelt_parts(self, word: str) -> int:
         """How many errors `word` holds: 0 or 1, or one per misspelt part of a hyphenated compound."""
@@ -63,8 +58,11 @@ class EnglishSpeller:
                 return True
         return False
 
-    def _lookup(self, word: str) -> bool:
-        return any(dictionary.lookup(word) for dictionary in self._dictionaries)
+    def _known(self, word: str) -> bool:
+        # Hunspell's case rule: a capital first letter alone may begin a sentence, so "Colour" is
+        # "colour"; a lower-case name ("london") is not the name.
+        lowered = word.lower() if word[1:].islower() or len(word) == 1 else word
+        return any(word in words or lowered in words for words in self._dictionaries)
 
 
 def english_speller(tag: str) -> EnglishSpeller:
@@ -73,15 +71,16 @@ def english_speller(tag: str) -> EnglishSpeller:
     with _lock:
         speller = _spellers.get(names)
         if speller is None:
-            speller = EnglishSpeller(tuple(_dictionary(name) for name in names))
+            speller = EnglishSpeller(tuple(_words(name) for name in names))
             _spellers[names] = speller
         return speller
 
 
-def _dictionary(name: str) -> Dictionary:
-    # Called under the lock: `en` and `en-GB` share the British dictionary rather than load it twice.
-    dictionary = _loaded.get(name)
-    if dictionary is None:
-        dictionary = Dictionary.from_files(str(DICTIONARIES / name))
-        _loaded[name] = dictionary
-    return dictionary
+def _words(name: str) -> frozenset[str]:
+    # Called under the lock: `en` and `en-GB` share the British words rather than load them twice.
+    words = _loaded.get(name)
+    if words is None:
+        text = gzip.decompress((DICTIONARIES / f"{name}.words.gz").read_bytes()).decode("utf-8")
+        words = frozenset(text.split("\n")) - {""}
+        _loaded[name] = words
+    return words

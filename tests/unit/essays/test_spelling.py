@@ -6,6 +6,7 @@ import json
 from pathlib import Path
 
 import pytest
+from spylls.hunspell import Dictionary
 
 from els.errors import UnsupportedLanguageError
 from essays.analysis import analyse_text
@@ -129,3 +130,21 @@ def test_analysis_checks_against_the_batch_tags_dialect() -> None:
     assert analyse_text(text, "en-US").spelling_errors == 3
     assert analyse_text(text, "en").spelling_errors == 0
     assert analyse_text(text, "en-US").language == "en"
+
+
+@pytest.mark.parametrize("name", ["en_GB", "en_US"])
+def test_the_word_lists_agree_with_hunspells_own_lookup_on_every_fixture_word(name: str) -> None:
+    # spylls reads the .aff/.dic the lists were expanded from and looks words up as Hunspell does.
+    dictionary = Dictionary.from_files(str(DICTIONARIES / name))
+    speller = english_speller("en-GB" if name == "en_GB" else "en-US")
+    lists = fixture("dialect_words.json")
+    prose = fixture("dialect_prose.json")
+    candidates = {word for pair in pairs("misspellings.json") + pairs("dialects.json") for word in pair}
+    candidates |= set(strings(lists["british"]) + strings(lists["american"]))
+    candidates |= {
+        token for key in ("british", "american") for text in strings(prose[key]) for token in words(text)
+    }
+    checked = [word for word in candidates if "-" not in word and not any(char.isdigit() for char in word)]
+    checked += [word.capitalize() for word in checked[:500]]
+    disagree = [word for word in checked if (speller.misspelt_parts(word) == 0) != dictionary.lookup(word)]
+    assert len(checked) > 6000 and disagree == []

@@ -9,7 +9,7 @@ from els.jsontypes import JsonObject
 from essays.language import LANGUAGE_MISMATCH, language_mismatch, load_model
 from essays.lexical import mattr, mtld, type_token_ratio
 from essays.readability import pronounced_syllables, readability_score
-from essays.spelling import count_spelling_errors, spell_checker, supported_language
+from essays.spelling import count_spelling_errors, load_dictionary, supported_language
 from essays.tokens import sentences, words
 
 # Measures are rounded so that reports are stable to read and to compare.
@@ -98,7 +98,7 @@ _FIELD_NAMES = (
 def preload(language: str) -> None:
     """Read what analysis needs for `language` now (its dictionary, CMUdict, the language model:
     about 0.8 s), so that no essay pays for it; raises UnsupportedLanguageError."""
-    spell_checker(language)
+    load_dictionary(language)
     pronounced_syllables()
     load_model()
 
@@ -111,7 +111,7 @@ def analyse_text(text: str, language: str) -> EssayAnalysis:
     mismatch = language_mismatch(text, len(tokens), language)
     sentence_count = len(sentences(text))
     folded = [token.casefold() for token in tokens]
-    errors = count_spelling_errors(tokens, primary)
+    errors = count_spelling_errors(tokens, language)  # the tag: its region picks the English dialect
     readability, formula = readability_score(tokens, sentence_count, primary)
     return EssayAnalysis(
         language=primary,

@@ -1,11 +1,12 @@
-"""Spelling errors counted with pyspellchecker's frequency dictionary for the batch's language.
+"""Spelling errors counted against the dictionary of the batch's language and, for English, its dialect.
 
-A language pyspellchecker has no dictionary for is refused with UNSUPPORTED_LANGUAGE rather than checked
-against another language's words: a wrong dictionary would report most words as errors. Code that
-registers batches can ask `supported_language` first. English accepts British spellings whose American
-form is in its (American) dictionary. French and Italian elisions are checked without their elided
-article or pronoun: "l'école" is "école", "dell'arte" is "arte". Dictionaries load once per language per
-process (a load takes 0.1 to 0.7 s) and are only read afterwards, so threads share them.
+English is checked with Hunspell dictionaries (essays/hunspell.py): `en-GB` British, `en-US` American,
+`en` and other English tags either. Other languages use pyspellchecker's frequency dictionary for the
+tag's primary language. A language without a dictionary is refused with UNSUPPORTED_LANGUAGE rather
+than checked against another language's words: a wrong dictionary would report most words as errors.
+Code that registers batches can ask `supported_language` first. French and Italian elisions are
+checked without their elided article or pronoun: "l'école" is "école", "dell'arte" is "arte".
+Dictionaries load once per language per process and are only read afterwards, so threads share them.
 """
 
 from __future__ import annotations
@@ -18,21 +19,9 @@ from collections.abc import Iterable
 from spellchecker import SpellChecker
 
 from els.errors import UnsupportedLanguageError
+from essays.hunspell import EnglishSpeller, english_speller
 
 SUPPORTED_LANGUAGES = frozenset(SpellChecker.languages())
-
-# The English dictionary is American; a British spelling counts when its American form is a word.
-_BRITISH_TO_AMERICAN = (
-    ("our", "or"),
-    ("isation", "ization"),
-    ("ise", "ize"),
-    ("yse", "yze"),
-    ("tre", "ter"),
-    ("ogue", "og"),
-    ("ence", "ense"),
-    ("lled", "led"),
-    ("lling", "ling"),
-)
 
 _DIGIT = re.compile(r"\d")
 # The elided words a French or Italian word may carry in front of it, apostrophe included.
@@ -58,22 +47,33 @@ def supported_language(tag: str) -> str:
 
 
 def count_spelling_errors(words: Iterable[str], language: str) -> int:
-    """How many of `words` (hyphenated parts checked apart, numbers skipped) the dictionary lacks."""
+    """How many of `words` (hyphenated parts checked apart, numbers skipped) the dictionary of the
+    tag `language` lacks; an English tag's region picks the dialect ("en-GB", "en-US")."""
     primary = supported_language(language)
+    # Essays repeat their words: check each distinct word once, count its occurrences.
+    counts = Counter(words)
+    if primary == "en":
+        speller = english_speller(language)
+        return sum(speller.misspelt_parts(word) * occurrences for word, occurrences in counts.items())
     checker = spell_checker(primary)
-    # Essays repeat their words: check each distinct part once, count its occurrences.
     parts: Counter[str] = Counter()
-    for word, occurrences in Counter(words).items():
+    for word, occurrences in counts.items():
         for part in _checkable_parts(word, primary):
             parts[part] += occurrences
-    suspects = {part: _alternatives(part, primary) for part in checker.unknown(set(parts))}
-    alternatives = {form for forms in suspects.values() for form in forms}
-    known = alternatives - checker.unknown(alternatives)
-    return sum(parts[part] for part, forms in suspects.items() if not forms & known)
+    suspects = {part: _stem(part) for part in checker.unknown(set(parts))}
+    stems = {stem for stem in suspects.values() if stem}
+    known = stems - checker.unknown(stems)
+    return sum(parts[part] for part, stem in suspects.items() if stem not in known)
+
+
+def load_dictionary(language: str) -> EnglishSpeller | SpellChecker:
+    """Load the dictionary a tag is checked against now, so that no essay waits for it."""
+    primary = supported_language(language)
+    return english_speller(language) if primary == "en" else spell_checker(primary)
 
 
 def spell_checker(language: str) -> SpellChecker:
-    """The process's one SpellChecker for a supported language, loaded on first use."""
+    """The process's one pyspellchecker SpellChecker for a supported language, loaded on first use."""
     primary = supported_language(language)
     with _checkers_lock:
         checker = _checkers.get(primary)
@@ -91,9 +91,7 @@ def _checkable_parts(word: str, language: str) -> list[str]:
     return [part for part in lowered.split("-") if part and not _DIGIT.search(part)]
 
 
-def _alternatives(part: str, language: str) -> set[str]:
+def _stem(part: str) -> str:
     # "Anna's" is no error when "anna" is a word: the dictionary lists only common possessives.
-    forms = {part.removesuffix("'s").removesuffix("'")}
-    if language == "en":
-        forms |= {part.replace(british, american) for british, american in _BRITISH_TO_AMERICAN}
-    return forms - {part, ""}
+    stem = part.removesuffix("'s").removesuffix("'")
+    return "" if stem == part else stem

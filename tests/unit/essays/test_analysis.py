@@ -8,7 +8,7 @@ import random
 import pytest
 
 from els.errors import InvalidInputError, UnsupportedLanguageError
-from essays import language, readability, spelling
+from essays import hunspell, language, readability, spelling
 from essays.analysis import EssayAnalysis, analyse_text, preload
 from essays.language import LANGUAGE_MISMATCH, detect_language, language_mismatch
 from essays.lexical import mattr, mtld, type_token_ratio
@@ -16,6 +16,7 @@ from essays.readability import FORMULAS, count_syllables, estimated_syllables, r
 from essays.spelling import (
     SUPPORTED_LANGUAGES,
     count_spelling_errors,
+    load_dictionary,
     spell_checker,
     supported_language,
 )
@@ -112,7 +113,8 @@ def test_language_tags_reduce_to_their_dictionary() -> None:
 
 
 def test_one_dictionary_is_loaded_per_language() -> None:
-    assert spell_checker("en") is spell_checker("en-GB")
+    assert spell_checker("fr") is spell_checker("fr-CA")
+    assert load_dictionary("en") is load_dictionary("en-NZ")
 
 
 def test_empty_text_measures_zero_without_dividing_by_it() -> None:
@@ -234,7 +236,9 @@ def test_french_and_italian_elisions_are_checked_without_their_elided_word() -> 
 
 def test_preload_reads_the_dictionaries_and_the_language_model_before_any_essay() -> None:
     preload("en-GB")
-    assert "en" in spelling._checkers
+    assert ("en_GB",) in hunspell._spellers
+    preload("fr")
+    assert "fr" in spelling._checkers
     assert readability._pronounced
     assert language._identifier
 

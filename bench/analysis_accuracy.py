@@ -4,6 +4,8 @@ Run: `uv run python bench/analysis_accuracy.py`. The passages (tests/fixtures/pr
 paragraphs of documentation Debian ships under permissive licences. It reports:
 - syllables: how often ELS's count (CMUdict, then its estimate) and textstat's (pyphen) agree with CMUdict
   on every distinct word of the passages that CMUdict knows, and how often ELS's estimate alone would;
+  then the two fallbacks for a word CMUdict lacks, ELS's estimate and pyphen's hyphenation points (what
+  textstat falls back to), each alone on every 50th CMUdict word, as if the dictionary lacked it;
 - readability: the Flesch-Kincaid grade from ELS's counts against textstat's, per passage, and again with
   textstat's words and syllables over ELS's sentences (textstat ends a sentence at ".xz" or "e.g.");
 - spelling: errors per 100 words ELS finds in this published, proofread prose (an upper bound on its
@@ -22,6 +24,7 @@ if not __package__:
     # Run as a script, bench/ comes first on sys.path and would shadow the project's packages.
     sys.path[0] = str(Path(__file__).resolve().parent.parent)
 
+import pyphen
 import textstat
 
 from essays.readability import count_syllables, estimated_syllables, pronounced_syllables
@@ -43,6 +46,11 @@ def main() -> None:
     agree = sum(count_syllables(word, "en") == reference[word] for word in vocabulary)
     estimate_agrees = sum(estimated_syllables(word, "en") == reference[word] for word in vocabulary)
     textstat_agrees = sum(textstat.syllable_count(word) == reference[word] for word in vocabulary)
+    # The fallback for words CMUdict lacks, tried on words it has: a broad, fixed sample of its entries.
+    sample = [word for word in sorted(reference)[::50] if word.isalpha()]
+    hyphenation = pyphen.Pyphen(lang="en_US")
+    sample_estimate = sum(estimated_syllables(word, "en") == reference[word] for word in sample)
+    sample_pyphen = sum(len(hyphenation.positions(word)) + 1 == reference[word] for word in sample)
 
     differences, same_sentences, errors, total_words = [], [], 0, 0
     for text in passages:
@@ -60,6 +68,9 @@ def main() -> None:
         "syllables_agree_with_cmudict": round(agree / len(vocabulary), 4),
         "estimate_alone_agrees_with_cmudict": round(estimate_agrees / len(vocabulary), 4),
         "textstat_agrees_with_cmudict": round(textstat_agrees / len(vocabulary), 4),
+        "fallback_sample_words": len(sample),
+        "fallback_estimate_agrees_with_cmudict": round(sample_estimate / len(sample), 4),
+        "fallback_pyphen_agrees_with_cmudict": round(sample_pyphen / len(sample), 4),
         "grade_difference_to_textstat_median": round(statistics.median(differences), 2),
         "grade_difference_to_textstat_max": round(max(differences), 2),
         "passages_within_half_a_grade": sum(difference <= 0.5 for difference in differences),

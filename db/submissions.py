@@ -201,6 +201,24 @@ def record_processed(
     return True
 
 
+def record_first_result(
+    session: Session,
+    submission_id: str,
+    text: str,
+    content_hash: str,
+    metrics: JsonObject,
+    *,
+    at: datetime | None = None,
+) -> bool:
+    """Record a processed result as the settle does: a RECEIVED submission goes through PROCESSING to
+    its result in this one transaction (processing writes nothing before). False when a result is
+    recorded already: another delivery of the same upload settled first."""
+    row = get_submission(session, submission_id)
+    if row.content_hash is None and row.state == SubmissionState.RECEIVED.value:
+        mark_processing(session, submission_id, at=at)
+    return record_processed(session, submission_id, text, content_hash, metrics, at=at)
+
+
 def get_submission(session: Session, submission_id: str) -> Submission:
     """The submission row, locked for this transaction's update; raises NotFoundError."""
     row = session.get(Submission, submission_id, with_for_update=True, populate_existing=True)

@@ -20,7 +20,7 @@ from db.claims import (
     record_slot_assigned,
 )
 from db.session import unit_of_work
-from db.submissions import mark_processing, record_processed
+from db.submissions import record_first_result
 from els import metrics
 from els.errors import FailureCode, RetryLaterError
 from els.logs import log_context
@@ -70,8 +70,7 @@ def mirror(runtime: Runtime, outcome: ProcessOutcome, result: SlotResult) -> Non
         text, content_hash = outcome.text, outcome.content_hash
         # A fresh result is stored with its slot; a recorded failure keeps no text.
         if text is not None and content_hash is not None and result.outcome is not Outcome.FAILED:
-            mark_processing(session, outcome.submission_id)  # RECEIVED -> PROCESSING -> its end, at once
-            record_processed(session, outcome.submission_id, text, content_hash, outcome.metrics or {})
+            record_first_result(session, outcome.submission_id, text, content_hash, outcome.metrics or {})
         displaced = apply_slot_result(session, result)
     if displaced is not None:
         log.warning("Redis lost the claim of submission %s; it claims again", displaced)

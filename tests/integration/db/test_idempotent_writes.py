@@ -21,7 +21,13 @@ from db.essays import list_batch_essays, load_essay_text, record_analysis, start
 from db.models import Essay, Failure, OutboxEvent, Submission, UploadBlob
 from db.outbox import list_events
 from db.session import unit_of_work
-from db.submissions import load_submission, mark_processing, record_processed, store_submission
+from db.submissions import (
+    load_submission,
+    mark_processing,
+    record_first_result,
+    record_processed,
+    store_submission,
+)
 from els.events import event_id_for
 from els.jsontypes import JsonObject
 from essays.lifecycle import BatchState, EssayState, SubmissionState
@@ -118,6 +124,33 @@ def test_processing_steps_replayed_write_once(migrated_engine: Engine) -> None:
         SubmissionState.PROCESSING,
         content_hash(text),
         {"words": 11},
+    )
+
+
+def test_a_first_result_goes_from_received_to_recorded_once_and_a_late_delivery_writes_nothing(
+    migrated_engine: Engine,
+) -> None:
+    batch = batch_record()
+    register(migrated_engine, batch)
+    upload = new_submission(batch.batch_id, b"raw upload")
+    text = essay_text(1)
+    with unit_of_work(migrated_engine) as session:
+        store_submission(session, upload)
+    sid = upload.submission_id
+
+    def record(session: Session) -> bool:
+        return record_first_result(session, sid, text, content_hash(text), {"words": 11}, at=T0)
+
+    assert twice(migrated_engine, record) == (True, False)
+    with unit_of_work(migrated_engine) as session:
+        record_slot_assigned(session, sid, batch.essay_ids[0], at=T0)
+    # A second delivery processed the same upload meanwhile: its result finds the submission READY.
+    assert twice(migrated_engine, record) == (False, False)
+    with unit_of_work(migrated_engine) as session:
+        stored = load_submission(session, sid)
+    assert stored is not None and (stored.state, stored.content_hash) == (
+        SubmissionState.READY,
+        content_hash(text),
     )
 
 

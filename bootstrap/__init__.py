@@ -11,6 +11,7 @@ from contextlib import AbstractContextManager, closing
 import redis
 from celery import Celery
 from redis.cluster import RedisCluster
+from redis.exceptions import RedisClusterException
 
 from coordinator import Coordinator
 from coordinator.quota import QuotaLedger
@@ -74,6 +75,25 @@ def install(runtime: Runtime | None, *, close_previous: bool = True) -> None:
     previous = installed.install(runtime)
     if close_previous and previous is not None and previous is not runtime:
         previous.close()
+
+
+def install_on_first_use(settings: Settings, app: Celery | None = None) -> None:
+    """Install no runtime now, but build one from `settings` when a task first asks for it.
+
+    For a worker's pool child: the runtime it inherited shares the parent's sockets, and its own may not
+    build while a Redis node or the database is down. A Redis Cluster that cannot be reached raises
+    `RedisClusterException`, which no task retries, so it becomes a `redis.ConnectionError`, which every
+    task does.
+    """
+
+    def build() -> Runtime:
+        try:
+            return build_runtime(settings, app)
+        except RedisClusterException as error:
+            raise redis.ConnectionError(f"the Redis Cluster cannot be reached: {error}") from error
+
+    installed.install(None)  # never the parent's connections, and never closed here: the parent owns them
+    installed.install_on_first_use(build)
 
 
 def installed_runtime() -> Runtime:

@@ -14,6 +14,8 @@ from celery.signals import (
     worker_ready,
     worker_shutdown,
 )
+from redis.exceptions import RedisError
+from sqlalchemy.exc import SQLAlchemyError
 
 import bootstrap
 from db.migrate import schema_problem
@@ -60,8 +62,13 @@ def connect_signals(settings: Settings, app: Celery) -> None:
     @worker_process_init.connect(weak=False)
     def _rebuild_runtime_after_fork(**_: object) -> None:
         # Connections must not be shared across a fork, so each child builds its own (and leaves the
-        # inherited one alone: closing it could close sockets the parent still uses).
-        bootstrap.install(bootstrap.build_runtime(settings, app), close_previous=False)
+        # inherited one alone: closing it could close sockets the parent still uses). Built now when it
+        # can be; a child forked while Redis or SQL is down builds it at its first task, which retries.
+        bootstrap.install_on_first_use(settings, app)
+        try:
+            bootstrap.installed_runtime()
+        except (RedisError, OSError, SQLAlchemyError) as error:
+            log.warning("this worker process builds its runtime at its first task: %s", error)
 
     @worker_process_shutdown.connect(weak=False)
     def _close_runtime(**_: object) -> None:

@@ -23,6 +23,7 @@ from tests.cluster.services import (
     celery_worker,
     create_cluster,
     postgres,
+    redis_address,
     redis_node,
     wait_for_postgres,
     wait_for_redis,
@@ -63,8 +64,8 @@ class Cluster:
         for service in (*self.redis_nodes.values(), self.broker, self.sql):
             service.start()
         for port in REDIS_PORTS:
-            wait_for_redis(self.hosts["redis"], port)
-        wait_for_redis(self.hosts["broker"], BROKER_PORT)
+            wait_for_redis(redis_address(self.hosts["redis"], port), port)
+        wait_for_redis(self.hosts["broker"].address, BROKER_PORT)
         create_cluster(self.hosts["redis"])
         database_url = wait_for_postgres(self.hosts["sql"], "els")
         upgrade(database_url)

@@ -30,6 +30,7 @@ class Host:
 
     name: str
     address: str
+    aliases: tuple[str, ...] = ()  # more addresses of the host, one per Redis node on the Redis host
 
     @property
     def namespace(self) -> str:
@@ -101,9 +102,10 @@ class Network:
 
     hosts: dict[str, Host] = field(default_factory=dict)
 
-    def add(self, name: str, last_octet: int) -> Host:
-        """Declare a host; its namespace is made on enter."""
-        host = Host(name, f"{SUBNET}.{last_octet}")
+    def add(self, name: str, last_octet: int, aliases: int = 0) -> Host:
+        """Declare a host (with `aliases` more addresses after its own); its namespace is made on enter."""
+        extra = tuple(f"{SUBNET}.{last_octet + 1 + index}" for index in range(aliases))
+        host = Host(name, f"{SUBNET}.{last_octet}", extra)
         self.hosts[name] = host
         return host
 
@@ -125,7 +127,8 @@ class Network:
         # Both ends are created in their namespaces: nothing ever appears on the machine's own stack.
         ip("link", "add", "eth0", "netns", host.namespace, "type", "veth", "peer", f"p{index}", "netns", HUB)
         ip("-n", HUB, "link", "set", f"p{index}", "master", "br0", "up")
-        ip("-n", host.namespace, "addr", "add", f"{host.address}/24", "dev", "eth0")
+        for address in (host.address, *host.aliases):
+            ip("-n", host.namespace, "addr", "add", f"{address}/24", "dev", "eth0")
         ip("-n", host.namespace, "link", "set", "eth0", "up")
         ip("-n", host.namespace, "link", "set", "lo", "up")
 
@@ -161,10 +164,11 @@ WORKER_HOSTS = ("w1", "w2", "w3")
 
 
 def topology() -> Network:
-    """The run's hosts: the client, the Redis Cluster, the broker, PostgreSQL and three worker hosts."""
+    """The run's hosts: the client, the Redis Cluster (.10-.15), the broker, PostgreSQL and three worker
+    hosts."""
     network = Network()
     network.add("client", 2)
-    network.add("redis", 10)
+    network.add("redis", 10, aliases=5)  # one address per node, so a node can be cut from its replica
     network.add("broker", 20)
     network.add("sql", 30)
     for index, name in enumerate(WORKER_HOSTS):

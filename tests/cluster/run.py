@@ -34,6 +34,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--faults", choices=sorted(KINDS), default="all")
     parser.add_argument("--batches", type=int, default=4)
     parser.add_argument("--slots", type=int, default=8)
+    parser.add_argument("--timeout", type=float, default=170.0, help="seconds for the batches to finish")
     parser.add_argument("--keep", action="store_true", help="keep the run's directory")
     args = parser.parse_args(argv)
     reason = harness_unavailable()
@@ -49,7 +50,7 @@ def main(argv: list[str] | None = None) -> int:
             command = network.hosts["client"].command(
                 sys.executable, "-m", "tests.cluster.session",
                 "--seed", str(args.seed), "--workdir", str(workdir), "--faults", args.faults,
-                "--batches", str(args.batches), "--slots", str(args.slots),
+                "--batches", str(args.batches), "--slots", str(args.slots), "--timeout", str(args.timeout),
             )  # fmt: skip
             return subprocess.run(command, cwd=ROOT, check=False).returncode
     finally:

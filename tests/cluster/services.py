@@ -89,11 +89,19 @@ class Service:
         return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-lines:])
 
 
+def redis_address(host: Host, port: int) -> str:
+    """The address of the cluster node on `port`: each node has one of the Redis host's addresses."""
+    return (host.address, *host.aliases)[REDIS_PORTS.index(port)]
+
+
 def redis_node(host: Host, port: int, directory: Path, log_dir: Path, *, cluster: bool) -> Service:
-    """A redis-server on `host`'s address; a cluster node with `cluster` (node timeout 2 s)."""
+    """A redis-server on `host`'s address; a cluster node (node timeout 2 s) on its own with `cluster`."""
     directory.mkdir(parents=True, exist_ok=True)
+    # Redis binds its replication and cluster-bus connections to this address too, so rules can tell
+    # one node's traffic from another's.
+    address = redis_address(host, port) if cluster else host.address
     argv = [
-        "redis-server", "--bind", host.address, "--port", str(port), "--protected-mode", "no",
+        "redis-server", "--bind", address, "--port", str(port), "--protected-mode", "no",
         "--save", "", "--appendonly", "no", "--dir", str(directory), "--daemonize", "no",
     ]  # fmt: skip
     if cluster:
@@ -105,12 +113,12 @@ def redis_node(host: Host, port: int, directory: Path, log_dir: Path, *, cluster
     return Service(f"redis-{port}", host, argv, log_dir, dict(os.environ))
 
 
-def wait_for_redis(host: Host, port: int, timeout: float = 15) -> None:
+def wait_for_redis(address: str, port: int, timeout: float = 15) -> None:
     """Until the node answers PING."""
     deadline = time.monotonic() + timeout
     while True:
         try:
-            with redis.Redis(host=host.address, port=port, socket_timeout=1) as client:
+            with redis.Redis(host=address, port=port, socket_timeout=1) as client:
                 client.ping()
                 return
         except redis.RedisError:
@@ -121,7 +129,7 @@ def wait_for_redis(host: Host, port: int, timeout: float = 15) -> None:
 
 def create_cluster(host: Host, timeout: float = 30) -> None:
     """Join the six nodes as three primaries with a replica each, and wait for cluster_state:ok."""
-    nodes = [f"{host.address}:{port}" for port in REDIS_PORTS]
+    nodes = [f"{redis_address(host, port)}:{port}" for port in REDIS_PORTS]
     subprocess.run(
         ["redis-cli", "--cluster", "create", *nodes, "--cluster-replicas", "1", "--cluster-yes"],
         check=True,
@@ -130,7 +138,7 @@ def create_cluster(host: Host, timeout: float = 30) -> None:
     )
     deadline = time.monotonic() + timeout
     for port in REDIS_PORTS:
-        with redis.Redis(host=host.address, port=port, decode_responses=True) as node:
+        with redis.Redis(host=redis_address(host, port), port=port, decode_responses=True) as node:
             while node.cluster("info").get("cluster_state") != "ok":
                 if time.monotonic() > deadline:
                     raise RuntimeError(f"node {port} never reached cluster_state:ok")
@@ -141,7 +149,7 @@ def create_cluster(host: Host, timeout: float = 30) -> None:
 def wait_for_replicas(host: Host, deadline: float) -> None:
     """Until every replica reports its link to its primary up, so a failover has a replica to elect."""
     for port in REDIS_PORTS:
-        with redis.Redis(host=host.address, port=port, decode_responses=True) as node:
+        with redis.Redis(host=redis_address(host, port), port=port, decode_responses=True) as node:
             while True:
                 info = node.info("replication")
                 if info.get("role") == "master" or info.get("master_link_status") == "up":

@@ -1,8 +1,8 @@
 """One cluster run inside the client's namespace: bring the processes up, play the workload and the
 seeded faults, gather the final state and the events, check, print the JSON summary last.
 
-Started by `tests.cluster.run` (which owns the namespaces); exits 1 on a violation, 2 when the run did
-not finish in time, with the seed and the history slices that show it.
+Started by `tests.cluster.run` (which owns the namespaces); exits 1 on a violation (a run that does not
+finish in time is one), the summary carrying the seed and the history slices that show it.
 """
 
 from __future__ import annotations
@@ -21,6 +21,7 @@ from services.relay import relay_now
 from tests.chaos.scenario import bind_event_queue, consume_events
 from tests.cluster.checker import check
 from tests.cluster.cluster import LEASE_SECONDS, Cluster
+from tests.cluster.directed import LostCompletion
 from tests.cluster.faults import KINDS, Injector, plan_faults
 from tests.cluster.history import History, snapshot
 from tests.cluster.network import WORKER_HOSTS
@@ -29,10 +30,10 @@ from tests.cluster.workload import TRANSIENT, Beat, finished, plan, register_all
 
 FAULT_WINDOW = 60.0  # every fault is over by then
 EXPIRING_DEADLINE = 45  # seconds: the expiring batch closes while faults still play
-TIMEOUT = 170.0  # from the first upload to every batch DONE
+TIMEOUT = 170.0  # from the first upload to every batch DONE, by default
 
 
-def run(seed: int, workdir: Path, faults: str, batches: int, slots: int) -> dict[str, Any]:
+def run(seed: int, workdir: Path, faults: str, batches: int, slots: int, timeout: float) -> dict[str, Any]:
     """The whole run; returns the summary (with `violations`)."""
     history = History(seed)
     started = time.monotonic()
@@ -55,12 +56,17 @@ def run(seed: int, workdir: Path, faults: str, batches: int, slots: int) -> dict
             cluster.workers,
             cluster.redis_nodes,
             peers={
-                "partition-redis": hosts["redis"].address,
+                # iptables takes a comma-separated list: every node of the cluster.
+                "partition-redis": ",".join((hosts["redis"].address, *hosts["redis"].aliases)),
                 "partition-sql": hosts["sql"].address,
                 "partition-broker": hosts["broker"].address,
             },
             batch_keys=[keys.shard(shard_of(batch, settings.shards)).deadlines for batch in workload.batches],
             restart=cluster.restart_worker,
+        )
+        first = next(iter(workload.batches))
+        directed = LostCompletion(
+            runtime, history, hosts["redis"], cluster.redis_nodes, first, injector.batch_keys[0], slots
         )
         history.record(
             "setup", seconds=round(time.monotonic() - started, 1), faults=[f.describe() for f in schedule]
@@ -71,6 +77,8 @@ def run(seed: int, workdir: Path, faults: str, batches: int, slots: int) -> dict
 
         def tick() -> None:
             injector.tick(time.monotonic() - clock)
+            if faults == "lost-completion":
+                directed.tick()
             beat()
 
         # Uploads spread over the first half of the fault window, so faults meet work in flight.
@@ -82,10 +90,13 @@ def run(seed: int, workdir: Path, faults: str, batches: int, slots: int) -> dict
             upload(runtime, history, item, tick)
         batch_ids = list(workload.batches)
         done = False
-        while time.monotonic() - clock < TIMEOUT:
+        while time.monotonic() - clock < timeout:
             tick()
             try:
-                if len(injector.ended) == len(schedule) and finished(runtime, batch_ids):
+                played = len(injector.ended) == len(schedule) and (
+                    faults != "lost-completion" or directed.done
+                )
+                if played and finished(runtime, batch_ids):
                     done = True
                     break
             except TRANSIENT:
@@ -101,7 +112,7 @@ def run(seed: int, workdir: Path, faults: str, batches: int, slots: int) -> dict
         runtime.close()
         verdict = check(history, workload.batches, final)
         if not done:
-            verdict.add(history, "finished", batch_ids[0], f"not every batch DONE after {TIMEOUT:.0f} s")
+            verdict.add(history, "finished", batch_ids[0], f"not every batch DONE after {timeout:.0f} s")
         history.write(workdir / "history.jsonl")
         tails = cluster.log_tails() if verdict.violations else ""
     return {
@@ -129,8 +140,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--faults", choices=sorted(KINDS), default="all")
     parser.add_argument("--batches", type=int, default=4)
     parser.add_argument("--slots", type=int, default=8)
+    parser.add_argument("--timeout", type=float, default=TIMEOUT)
     args = parser.parse_args(argv)
-    summary = run(args.seed, args.workdir, args.faults, args.batches, args.slots)
+    summary = run(args.seed, args.workdir, args.faults, args.batches, args.slots, args.timeout)
     (args.workdir / "summary.json").write_text(json.dumps(summary, default=str, indent=1))
     print(json.dumps(summary, default=str))
     return 1 if summary["violations"] else 0

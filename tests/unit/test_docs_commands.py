@@ -80,8 +80,13 @@ def test_a_guide_command_runs_as_written(guide: str, line: str) -> None:
     env, program, arguments = parsed(line)
     if program == "python":
         script, *options = arguments
-        assert (ROOT / script).is_file(), f"{guide}: no {script}"
-        result = run([sys.executable, script, "--help"], env)
+        if script == "-m":  # a module run as a script: python -m tests.cluster.run ...
+            module, *options = options
+            assert (ROOT / (module.replace(".", "/") + ".py")).is_file(), f"{guide}: no module {module}"
+            result = run([sys.executable, "-m", module, "--help"], env)
+        else:
+            assert (ROOT / script).is_file(), f"{guide}: no {script}"
+            result = run([sys.executable, script, "--help"], env)
         assert result.returncode == 0, result.stderr
         unknown = [option for option in options if option.startswith("--") and option not in result.stdout]
         assert unknown == [], f"{guide}: {script} has no {unknown}"

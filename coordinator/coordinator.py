@@ -109,7 +109,7 @@ class Coordinator(ShardWalks, PlainCommands):
             count = len(ids)
         else:
             count = check.check_count(expected_count or 0, limit)
-            generated_essay_ids(batch_id, count)  # InvalidInputError when the ids would be too long
+            check.check_id("essay_id", f"{batch_id}-{count:03d}")  # the longest generated id must fit
             ids = ()
         keys = self.config.keys.batch(batch_id)
         shard = keys.shard

@@ -3,32 +3,20 @@
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 import zipfile
 from pathlib import Path
 
 import pytest
+
+from tests.support.cli import cli_environment, els
 
 pytestmark = pytest.mark.slow
 
 ESSAY = "Rivers shape the land they cross, carving valleys and building plains for farmers to grow crops."
 
 
-def els(*args: str, env: dict[str, str], cwd: Path) -> subprocess.CompletedProcess[str]:
-    command = [sys.executable, "-m", "cli", *args]
-    return subprocess.run(command, env=env, cwd=cwd, capture_output=True, text=True, timeout=240, check=False)
-
-
 def test_submit_takes_a_folder_and_a_class_archive(redis_url: str, key_prefix: str, tmp_path: Path) -> None:
-    env = {
-        **os.environ,
-        "ELS_REDIS_URL": redis_url,
-        "ELS_KEY_PREFIX": key_prefix,
-        "ELS_QUEUE": f"q-{key_prefix}",
-        "ELS_DATABASE_URL": f"sqlite:///{tmp_path / 'els.db'}",
-    }
+    env = cli_environment(redis_url, key_prefix, tmp_path)
     assert els("db", "upgrade", env=env, cwd=tmp_path).returncode == 0
     created = els("batch", "create", "--expected", "4", "--owner", "alice", env=env, cwd=tmp_path)
     assert created.returncode == 0, created.stderr

@@ -3,24 +3,17 @@
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 
 import pytest
 
-from tests.e2e.test_cli_archive import els
+from tests.support.cli import cli_environment, els
 
 pytestmark = pytest.mark.slow
 
 
 def test_status_counts_and_slots_paged_through(redis_url: str, key_prefix: str, tmp_path: Path) -> None:
-    env = {
-        **os.environ,
-        "ELS_REDIS_URL": redis_url,
-        "ELS_KEY_PREFIX": key_prefix,
-        "ELS_QUEUE": f"q-{key_prefix}",
-        "ELS_DATABASE_URL": f"sqlite:///{tmp_path / 'els.db'}",
-    }
+    env = cli_environment(redis_url, key_prefix, tmp_path)
     assert els("db", "upgrade", env=env, cwd=tmp_path).returncode == 0
     created = els("batch", "create", "--expected", "3", "--owner", "alice", env=env, cwd=tmp_path)
     assert created.returncode == 0, created.stderr

@@ -15,7 +15,7 @@ from db.clock import stamp
 from db.models import Essay, Failure, Submission
 from db.outbox import add_event
 from db.submissions import get_submission
-from db.writes import insert_ignore
+from db.writes import insert_ignore, locked_row
 from els.errors import ConflictError, NotFoundError
 from els.events import (
     EssaySlotAssigned,
@@ -201,7 +201,7 @@ def displace_slot_holder(
 
 
 def _get_slot(session: Session, essay_id: str, submission: Submission) -> Essay:
-    essay = session.get(Essay, essay_id, with_for_update=True, populate_existing=True)
+    essay = locked_row(session, Essay, essay_id)
     if essay is None or essay.batch_id != submission.batch_id:
         raise NotFoundError(
             f"essay {essay_id} is not a slot of batch {submission.batch_id}",

@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 from db.clock import stamp
 from db.contents import load_content
 from db.models import Essay, Submission
+from db.writes import locked_row
 from els.errors import NotFoundError
 from els.jsontypes import JsonObject
 from essays.lifecycle import EssayState, advance_essay
@@ -111,7 +112,7 @@ def record_analysis_failure(
 
 
 def _get_essay(session: Session, essay_id: str) -> Essay:
-    row = session.get(Essay, essay_id, with_for_update=True, populate_existing=True)
+    row = locked_row(session, Essay, essay_id)
     if row is None:
         raise NotFoundError(f"essay {essay_id} is not stored", details={"essay_id": essay_id})
     return row

@@ -46,7 +46,8 @@ def add_event(session: Session, event: Event[D]) -> bool:
         "attempts": 0,
         "next_attempt_at": event.occurred_at,
     }
-    return insert_ignore(session, OutboxEvent, [row]) == 1
+    with session.no_autoflush:  # the row refers to nothing pending: the change it reports flushes once
+        return insert_ignore(session, OutboxEvent, [row]) == 1
 
 
 def load_event(session: Session, event_id: str) -> OutboxRecord | None:

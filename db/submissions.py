@@ -13,7 +13,7 @@ from db.clock import stamp
 from db.contents import store_content
 from db.models import Batch, Submission, UploadBlob
 from db.uploads import StoredUpload, record_upload, upload_key
-from db.writes import insert_ignore
+from db.writes import insert_ignore, locked_row
 from els.errors import ConflictError, IdempotencyKeyReusedError, InvalidTransitionError, NotFoundError
 from els.jsontypes import JsonObject
 from essays.lifecycle import SubmissionState, advance_submission
@@ -194,7 +194,8 @@ def record_processed(
             details={"from": row.state, "to": SubmissionState.PROCESSING.value},
         )
     recorded_at = stamp(at)
-    row.text_sha256 = store_content(session, text.encode("utf-8"), recorded_at)
+    with session.no_autoflush:  # the text's row needs nothing pending: the submission updates once
+        row.text_sha256 = store_content(session, text.encode("utf-8"), recorded_at)
     row.content_hash = content_hash
     row.metrics = metrics
     row.updated_at = recorded_at
@@ -221,7 +222,7 @@ def record_first_result(
 
 def get_submission(session: Session, submission_id: str) -> Submission:
     """The submission row, locked for this transaction's update; raises NotFoundError."""
-    row = session.get(Submission, submission_id, with_for_update=True, populate_existing=True)
+    row = locked_row(session, Submission, submission_id)
     if row is None:
         raise NotFoundError(
             f"submission {submission_id} is not stored", details={"submission_id": submission_id}

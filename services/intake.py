@@ -77,6 +77,7 @@ class Upload:
 class _Draft:
     """A new upload of this request, checked and named, not stored yet."""
 
+    batch_id: str
     submission_id: str
     upload: Upload
     sha256: str
@@ -204,7 +205,14 @@ def submit_essays(
     replays = _stored_replays(runtime.engine, batch_id, keys, hashes)
     new_uploads = {
         index: _Draft(
-            _submission_id(batch_id, key), upload, sha256, media_type, key, correlation_id, datetime.now(UTC)
+            batch_id,
+            _submission_id(batch_id, key),
+            upload,
+            sha256,
+            media_type,
+            key,
+            correlation_id,
+            datetime.now(UTC),
         )
         for index, (upload, sha256, media_type, key) in enumerate(
             zip(files, hashes, media_types, keys, strict=True)
@@ -217,14 +225,13 @@ def submit_essays(
         quotas.reserve_uploads(runtime, owner, len(new_uploads), size)
         _receive(runtime, batch_id, [draft.submission_id for draft in new_uploads.values()])
     written = _write_blobs(runtime, list(new_uploads.values()))
+    stored = {**replays, **_store_uploads(runtime, new_uploads, written)}
     accepted: list[AcceptedSubmission] = []
     for index in range(len(files)):
-        stored = replays.get(index)
-        if stored is None:
-            stored = _store_upload(runtime, batch_id, new_uploads[index], written)
-        if stored.created or stored.state is SubmissionState.RECEIVED:
-            runtime.dispatcher.process(batch_id, stored.submission_id, correlation_id)
-        accepted.append(AcceptedSubmission(stored.submission_id, stored.filename, stored.created))
+        submission = stored[index]
+        if submission.created or submission.state is SubmissionState.RECEIVED:
+            runtime.dispatcher.process(batch_id, submission.submission_id, correlation_id)
+        accepted.append(AcceptedSubmission(submission.submission_id, submission.filename, submission.created))
     return accepted
 
 
@@ -280,24 +287,46 @@ def _write_blobs(runtime: Runtime, drafts: Sequence[_Draft]) -> dict[str, tuple[
     }
 
 
-def _store_upload(
-    runtime: Runtime, batch_id: str, draft: _Draft, written: dict[str, tuple[str, bool]]
-) -> StoredSubmission:
-    blob_key, fresh = written[draft.sha256]
+def _store_uploads(
+    runtime: Runtime, drafts: dict[int, _Draft], written: dict[str, tuple[str, bool]]
+) -> dict[int, StoredSubmission]:
+    """Record the request's new uploads in one transaction: all of them, or none."""
+    if not drafts:
+        return {}
     try:
-        return _record_upload(runtime, batch_id, draft, blob_key, fresh)
-    except UploadGoneError:  # the recorded copy was purged meanwhile: write the bytes again
-        blob_key = new_upload_key(draft.sha256)
-        runtime.blobs.put(blob_key, draft.upload.data)
-        return _record_upload(runtime, batch_id, draft, blob_key, True)
+        stored = _record_uploads(runtime, drafts, written)
+    except UploadGoneError:  # bytes recorded before were purged meanwhile: write them again, then retry
+        again = {draft.sha256: draft for draft in drafts.values() if not written[draft.sha256][1]}
+        keys = {sha256: new_upload_key(sha256) for sha256 in again}
+        for sha256, draft in again.items():
+            runtime.blobs.put(keys[sha256], draft.upload.data)
+        written = {**written, **{sha256: (key, True) for sha256, key in keys.items()}}
+        stored = _record_uploads(runtime, drafts, written)
+    # The same bytes recorded meanwhile under another key (a concurrent upload): this copy is not needed.
+    unneeded = {
+        written[drafts[index].sha256][0]
+        for index, submission in stored.items()
+        if written[drafts[index].sha256][1] and submission.blob_key != written[drafts[index].sha256][0]
+    }
+    if unneeded:
+        runtime.blobs.delete(sorted(unneeded))
+    return stored
 
 
-def _record_upload(
-    runtime: Runtime, batch_id: str, draft: _Draft, blob_key: str, fresh: bool
-) -> StoredSubmission:
-    new = NewSubmission(
+def _record_uploads(
+    runtime: Runtime, drafts: dict[int, _Draft], written: dict[str, tuple[str, bool]]
+) -> dict[int, StoredSubmission]:
+    with unit_of_work(runtime.engine) as session:
+        return {
+            index: store_submission(session, _new_submission(draft, *written[draft.sha256]))
+            for index, draft in drafts.items()
+        }
+
+
+def _new_submission(draft: _Draft, blob_key: str, fresh: bool) -> NewSubmission:
+    return NewSubmission(
         submission_id=draft.submission_id,
-        batch_id=batch_id,
+        batch_id=draft.batch_id,
         idempotency_key=draft.idempotency_key,
         filename=draft.upload.filename,
         media_type=draft.media_type,
@@ -305,10 +334,3 @@ def _record_upload(
         correlation_id=draft.correlation_id,
         received_at=draft.received_at,
     )
-    with unit_of_work(runtime.engine) as session:
-        stored = store_submission(session, new)
-    if fresh and stored.blob_key != blob_key:
-        # The same bytes were recorded meanwhile under another key (a concurrent upload, or an earlier
-        # file of this request): this copy is not needed.
-        runtime.blobs.delete([blob_key])
-    return stored

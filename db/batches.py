@@ -307,6 +307,11 @@ def owners_of_ids_ending(session: Session, suffix: str) -> list[str]:
     return list(session.scalars(query))
 
 
+def batch_language(session: Session, batch_id: str) -> str | None:
+    """The language the batch's essays are analysed in, or None for no such batch."""
+    return session.scalar(select(Batch.language).where(Batch.batch_id == batch_id))
+
+
 def load_report(session: Session, batch_id: str) -> JsonObject | None:
     """The batch's final report, or None while it has none; raises NotFoundError for no batch."""
     return _get_batch(session, batch_id).report

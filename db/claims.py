@@ -195,6 +195,9 @@ def displace_slot_holder(
     essay.submission_id = None
     essay.content_hash = None
     essay.metrics = None
+    essay.analysis = None  # analysed at its claim: that analysis was of the displaced text
+    essay.error_code = None
+    essay.error_detail = None
     essay.updated_at = moved_at
     session.flush()
     return holder_id

@@ -97,6 +97,25 @@ def record_analysis(
     return True
 
 
+def record_claimed_analysis(
+    session: Session, essay_id: str, submission_id: str, analysis: JsonObject, *, at: datetime | None = None
+) -> bool:
+    """READY -> ANALYSED with the analysis made when `submission_id` took the slot; False when the slot
+    is not that submission's or is analysed already (a replayed settle)."""
+    row = _get_essay(session, essay_id)
+    if row.submission_id != submission_id or row.state != EssayState.READY.value:
+        return False
+    start_analysis(session, essay_id, at=at)
+    return record_analysis(session, essay_id, analysis, at=at)
+
+
+def finished_essay_ids(session: Session, batch_id: str) -> set[str]:
+    """The batch's slots whose analysis is recorded (done or failed): the completion chord skips them."""
+    states = [state.value for state in FINISHED]
+    rows = session.scalars(select(Essay.essay_id).where(Essay.batch_id == batch_id, Essay.state.in_(states)))
+    return set(rows)
+
+
 def record_analysis_failure(
     session: Session, essay_id: str, code: str, detail: str, *, at: datetime | None = None
 ) -> bool:

@@ -14,6 +14,7 @@ from db.essays import (
 )
 from db.session import unit_of_work
 from els.errors import ElsError, FailureCode, NotFoundError, RetryLaterError
+from els.jsontypes import JsonObject
 from essays.analysis import analyse_text
 from essays.lifecycle import EssayState
 from services.outcomes import AnalysisOutcome
@@ -56,6 +57,20 @@ def analyse_essay(runtime: Runtime, essay_id: str) -> AnalysisOutcome:
     with unit_of_work(runtime.engine) as session:
         record_analysis(session, essay_id, analysis.to_json())
     return AnalysisOutcome(essay_id=essay_id, ok=True)
+
+
+def analyse_claimed_text(text: str, language: str) -> JsonObject | None:
+    """The analysis of a text that just took its slot, to record with the slot; None leaves the essay
+    READY for the completion chord to analyse (and to record why it cannot).
+
+    Any error is only logged here: the slot is taken whatever the analysis does, and the chord's task,
+    with its retries, time limit and failure codes, is where an analysis is allowed to fail.
+    """
+    try:
+        return analyse_text(text, language).to_json()
+    except Exception:
+        log.exception("analysing the claimed text failed; the completion chord analyses it again")
+        return None
 
 
 def record_analysis_given_up(runtime: Runtime, essay_id: str, code: FailureCode) -> AnalysisOutcome:

@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 
 from coordinator import BatchState, BatchStatus, Outcome
 from db.batches import load_batch, record_batch_cancelled, record_batch_closed
+from db.essays import finished_essay_ids
 from db.session import unit_of_work
 from db.submissions import list_unsettled_submissions
 from els.errors import NotFoundError
@@ -44,10 +45,16 @@ def plan_completion(runtime: Runtime, batch_id: str) -> CompletionPlan:
             record_batch_cancelled(session, batch_id, status.missing_essay_ids, at=closed_at(status))
         else:
             record_batch_closed(session, batch_id, kind, status.missing_essay_ids, at=closed_at(status))
+        # Most slots were analysed when they were claimed: the chord analyses only the rest.
+        finished = finished_essay_ids(session, batch_id)
     if kind is BatchState.CANCELLED:
         # No analysis and no report: the finalizer only moves the batch to DONE in Redis.
         return CompletionPlan(batch_id, (), done=False)
-    assigned = tuple(record.essay_id for record in status.records if record.outcome is Outcome.ASSIGNED)
+    assigned = tuple(
+        record.essay_id
+        for record in status.records
+        if record.outcome is Outcome.ASSIGNED and record.essay_id not in finished
+    )
     return CompletionPlan(batch_id, assigned, done=False)
 
 

@@ -15,7 +15,8 @@ class ProcessOutcome:
     """The result of processing one upload: a content hash to claim with, or a rejection to record.
 
     A fresh processing result also carries its text and metrics, which SQL records in the same unit of
-    work as the slot Redis gives it; a replay rebuilt from SQL carries neither (they are stored).
+    work as the slot Redis gives it, and its batch's language, to analyse the text in once it takes a
+    slot; a replay rebuilt from SQL carries none of them (they are stored).
     """
 
     batch_id: str
@@ -27,6 +28,7 @@ class ProcessOutcome:
     detail: str | None = None
     text: str | None = None
     metrics: JsonObject | None = None
+    language: str | None = None
 
 
 class AnalysisOutcome(BaseModel):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 
+from db.batches import batch_language
 from db.session import unit_of_work
 from db.submissions import (
     SubmissionRecord,
@@ -61,6 +62,7 @@ def process_submission(
             # Settled already, or processed and not yet claimed (a retry, a redelivery): hand the recorded
             # facts on again; settling is idempotent.
             return settled_outcome(submission, correlation_id)
+        language = batch_language(session, batch_id)
     # Read before the attempt is counted: a blob store that does not answer is retried as an outage, not
     # counted against the upload.
     data = runtime.blobs.get(submission.upload_blob_key)
@@ -104,6 +106,7 @@ def process_submission(
         content_hash=processed.content_hash,
         text=processed.text,
         metrics=processed.metrics.to_json(),
+        language=language,
     )
 
 

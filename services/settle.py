@@ -19,11 +19,14 @@ from db.claims import (
     record_failure,
     record_slot_assigned,
 )
+from db.essays import record_claimed_analysis
 from db.session import unit_of_work
 from db.submissions import record_first_result
 from els import metrics
 from els.errors import FailureCode, RetryLaterError
+from els.jsontypes import JsonObject
 from els.logs import log_context
+from services.analysis import analyse_claimed_text
 from services.outcomes import ProcessOutcome
 from services.relay import request_relay
 from services.runtime import Runtime
@@ -56,12 +59,22 @@ def decide(runtime: Runtime, outcome: ProcessOutcome) -> SlotResult:
     return result
 
 
-def mirror(runtime: Runtime, outcome: ProcessOutcome, result: SlotResult) -> None:
-    """Mirror one Redis decision into SQL in one transaction, with the processed text and metrics the
-    outcome brought; a repeat writes nothing.
+def analysis_for(outcome: ProcessOutcome, result: SlotResult) -> JsonObject | None:
+    """The analysis of a text Redis just gave a slot, done before the settle's transaction begins, so the
+    slot is recorded analysed and the completion chord only aggregates; None for anything else."""
+    if result.outcome is not Outcome.ASSIGNED or outcome.text is None or outcome.language is None:
+        return None
+    return analyse_claimed_text(outcome.text, outcome.language)
 
-    The essay's one unit of work after processing: its text, its slot outcome and their outbox rows
-    commit together. A crash before it leaves the submission unprocessed in SQL, so the redelivery
+
+def mirror(
+    runtime: Runtime, outcome: ProcessOutcome, result: SlotResult, analysis: JsonObject | None = None
+) -> None:
+    """Mirror one Redis decision into SQL in one transaction, with the processed text, metrics and
+    analysis the outcome brought; a repeat writes nothing.
+
+    The essay's one unit of work after processing: its text, its slot outcome, its analysis and their
+    outbox rows commit together. A crash before it leaves the submission unprocessed in SQL, so the redelivery
     processes it again and Redis replays the same slot. When Redis handed on a slot SQL gave another
     submission, Redis lost that claim (its last writes before a crash or failover): the displaced
     submission is processed again, to claim anew.
@@ -72,6 +85,8 @@ def mirror(runtime: Runtime, outcome: ProcessOutcome, result: SlotResult) -> Non
         if text is not None and content_hash is not None and result.outcome is not Outcome.FAILED:
             record_first_result(session, outcome.submission_id, text, content_hash, outcome.metrics or {})
         displaced = apply_slot_result(session, result)
+        if analysis is not None and result.essay_id is not None:
+            record_claimed_analysis(session, result.essay_id, outcome.submission_id, analysis)
     if displaced is not None:
         log.warning("Redis lost the claim of submission %s; it claims again", displaced)
         runtime.dispatcher.process(result.batch_id, displaced, outcome.correlation_id)
@@ -80,7 +95,7 @@ def mirror(runtime: Runtime, outcome: ProcessOutcome, result: SlotResult) -> Non
 def settle(runtime: Runtime, outcome: ProcessOutcome) -> SlotResult:
     """Claim a slot for processed content or record a rejection, then mirror it; dispatches nothing."""
     result = decide(runtime, outcome)
-    mirror(runtime, outcome, result)
+    mirror(runtime, outcome, result, analysis_for(outcome, result))
     return result
 
 
@@ -121,5 +136,5 @@ def settle_and_dispatch(runtime: Runtime, outcome: ProcessOutcome) -> None:
         result = decide(runtime, outcome)
         if result.state in CLOSED and (result.sealed or result.replayed):
             runtime.dispatcher.complete(outcome.batch_id)
-        mirror(runtime, outcome, result)
+        mirror(runtime, outcome, result, analysis_for(outcome, result))
         request_relay(runtime)

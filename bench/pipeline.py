@@ -55,10 +55,11 @@ WORDS = (
 )
 
 
-def essay(number: int) -> bytes:
-    """A small distinct essay of about 60 words."""
+def essay(number: int, run: str = "") -> bytes:
+    """A small distinct essay of about 60 words, distinct across runs too (`run`): a database kept from
+    an earlier run would otherwise hold the same uploads, recorded in that run's deleted blob store."""
     body = " ".join(WORDS[(number + i) % len(WORDS)] for i in range(50))
-    return f"Essay number {number}. {body.capitalize()}. It ends here with a full stop.".encode()
+    return f"Essay number {number} {run}. {body.capitalize()}. It ends here with a full stop.".encode()
 
 
 def wait(condition: str, check: object, timeout: float) -> float:
@@ -118,7 +119,8 @@ def els_phases(settings: Settings, n: int, concurrency: int) -> dict[str, float]
 
         request = BatchRequest(owner="bench", correlation_id="bench", expected_count=n, deadline_seconds=3600)
         batch_id = register_batch(runtime, request).batch_id
-        uploads = [Upload(f"essay-{number}.txt", "text/plain", essay(number)) for number in range(n)]
+        run = settings.key_prefix
+        uploads = [Upload(f"essay-{number}.txt", "text/plain", essay(number, run)) for number in range(n)]
         start = time.perf_counter()
         submit_essays(runtime, "bench", batch_id, uploads, correlation_id="bench")
         intake_ms = (time.perf_counter() - start) * 1000 / n
@@ -166,7 +168,7 @@ def plain_chord_phase(settings: Settings, n: int, concurrency: int) -> float:
     try:
         warm = plain_chord.batch(f"{run}-warm", [("warm.txt", essay(n + 1))])
         warm.get(timeout=60)  # the worker is up and has analysed once
-        uploads = [(f"essay-{number}.txt", essay(number)) for number in range(n)]
+        uploads = [(f"essay-{number}.txt", essay(number, settings.key_prefix)) for number in range(n)]
         start = time.perf_counter()
         counted = plain_chord.batch(run, uploads).get(timeout=600)
         elapsed = time.perf_counter() - start

@@ -192,9 +192,14 @@ def submit_essays(
 
     A refused upload stores nothing; a replay needs only the owner's batch, a new upload an OPEN one
     whose deadline has not passed: each new upload is received in Redis (the moment its deadline is
-    judged) before anything of the request is stored.
+    judged) before anything of the request is stored. Without a key nothing can be a replay, so
+    Redis's gate alone answers whose batch it is; with one, SQL does, whatever the batch's state.
     """
-    check_batch_owner(runtime, owner, batch_id)
+    replayable = idempotency_key is not None
+    if replayable:
+        check_batch_owner(runtime, owner, batch_id)
+    else:
+        check_open_batch(runtime, owner, batch_id)
     public, batch_id = batch_id, scoped_id(owner, batch_id)
     if not uploads:
         raise InvalidInputError("send at least one file", details={"field": "files"})
@@ -202,7 +207,7 @@ def submit_essays(
     media_types = [check_upload(runtime.settings, upload) for upload in files]
     keys = [file_idempotency_key(idempotency_key, index) for index in range(len(files))]
     hashes = [hashlib.sha256(upload.data).hexdigest() for upload in files]
-    replays = _stored_replays(runtime.engine, batch_id, keys, hashes)
+    replays = _stored_replays(runtime.engine, batch_id, keys, hashes) if replayable else {}
     new_uploads = {
         index: _Draft(
             batch_id,
@@ -220,7 +225,8 @@ def submit_essays(
         if index not in replays
     }
     if new_uploads:
-        check_open_batch(runtime, owner, public)
+        if replayable:
+            check_open_batch(runtime, owner, public)
         size = sum(len(draft.upload.data) for draft in new_uploads.values())
         quotas.reserve_uploads(runtime, owner, len(new_uploads), size)
         _receive(runtime, batch_id, [draft.submission_id for draft in new_uploads.values()])
@@ -278,9 +284,14 @@ def _write_blobs(runtime: Runtime, drafts: Sequence[_Draft]) -> dict[str, tuple[
         known = upload_keys(session, sorted({draft.sha256 for draft in drafts}))
     fresh = {draft.sha256: draft.upload.data for draft in drafts if draft.sha256 not in known}
     keys = {sha256: new_upload_key(sha256) for sha256 in fresh}
-    with ThreadPoolExecutor(max_workers=min(BLOB_WRITERS, max(len(fresh), 1))) as writers:
-        for done in [writers.submit(runtime.blobs.put, keys[sha256], data) for sha256, data in fresh.items()]:
-            done.result()
+    if len(fresh) == 1:
+        ((sha256, data),) = fresh.items()
+        runtime.blobs.put(keys[sha256], data)
+    elif fresh:
+        with ThreadPoolExecutor(max_workers=min(BLOB_WRITERS, len(fresh))) as writers:
+            writes = [writers.submit(runtime.blobs.put, keys[sha256], data) for sha256, data in fresh.items()]
+            for done in writes:
+                done.result()
     return {
         **{sha256: (key, False) for sha256, key in known.items()},
         **{sha: (key, True) for sha, key in keys.items()},

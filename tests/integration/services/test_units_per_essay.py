@@ -10,7 +10,9 @@ from sqlalchemy import Engine, event, select
 from coordinator import Outcome
 from db.models import OutboxEvent, Submission
 from db.session import unit_of_work
+from els.ids import public_id
 from essays.lifecycle import SubmissionState
+from services.intake import Upload, submit_essays
 from services.process import process_and_settle, process_submission
 from services.runtime import Runtime
 from services.settle import decide, settle
@@ -76,3 +78,23 @@ def test_an_upload_that_killed_every_start_fails_once_its_starts_run_out(runtime
     assert result.outcome is Outcome.FAILED and result.code == "PROCESSING_CRASHED"
     # Settled: the count is gone with the receipt, and a redelivery is not counted again.
     assert runtime.coordinator.start_attempt(batch_id, submission_id) == 0
+
+
+def test_a_request_of_many_files_stores_them_in_one_unit_after_one_read(runtime: Runtime) -> None:
+    batch_id = register_batch(runtime, 5)
+    uploads = [Upload(f"{number}.txt", "text/plain", essay(number)) for number in range(5)]
+    begun: list[int] = []
+
+    def count(_connection: object) -> None:
+        begun.append(1)
+
+    event.listen(runtime.engine, "begin", count)
+    try:
+        with commits(runtime.engine) as counted:
+            accepted = submit_essays(runtime, "teacher-1", public_id(batch_id), uploads, correlation_id="c")
+    finally:
+        event.remove(runtime.engine, "begin", count)
+    assert len(accepted) == 5 and len(counted) == 1
+    # Without an idempotency key nothing can be a replay, and Redis's gate says whose batch it is: SQL
+    # is read once (which bytes are recorded already), then written once.
+    assert len(begun) == 2

@@ -438,5 +438,8 @@ ERROR_RESPONSES: dict[int | str, dict[str, object]] = {
         "Too many requests from the token or address (RATE_LIMITED), or an owner quota reached "
         "(QUOTA_EXCEEDED); retry after the Retry-After seconds."
     ),
-    503: _error("A dependency does not answer (NOT_READY); retry after the Retry-After seconds."),
+    503: _error(
+        "A dependency does not answer (NOT_READY), or Redis took the step but too few replicas "
+        "confirmed it (NOT_REPLICATED); retry after the Retry-After seconds."
+    ),
 }

@@ -6,6 +6,12 @@ claim p99 < 1 ms on loopback), and `memory_per_claimed_slot_bytes`: Redis's `MEM
 of one batch of 1,000 slots, each received and claimed as intake and the worker do it (owner-scoped ids,
 ELS's submission ids, sha256 content hashes), divided by its 1,000 slots (target <= 300). Keys live under
 a prefix of the run's own and are deleted afterwards.
+
+What `ELS_REDIS_MIN_REPLICAS=1` costs: the same claims against a private primary with one replica the bench
+starts itself on free loopback ports (the Redis at --redis-url is never made anyone's primary), in
+alternating rounds with and without WAIT on that one primary: `wait_claim_per_s`, its p50 and p99, and
+`wait_claim_ratio` = claims/s with WAIT divided by claims/s without (`plain_claim_per_s`). `--wait-claims
+0` skips it (so does a machine without redis-server).
 """
 
 from __future__ import annotations
@@ -13,11 +19,14 @@ from __future__ import annotations
 import argparse
 import hashlib
 import json
+import shutil
 import statistics
 import sys
+import tempfile
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 if not __package__:
@@ -26,6 +35,7 @@ if not __package__:
 
 import redis
 
+from cli.embedded_redis import NO_PERSISTENCE, RedisServer
 from coordinator import Coordinator, Outcome, registration_fingerprint
 from els.ids import scoped_id
 from els.settings import Settings
@@ -102,20 +112,8 @@ def memory_per_claimed_slot(client: redis.Redis, coordinator: Coordinator, now: 
     return used / BATCH_SIZE
 
 
-def main() -> None:
-    """Measure the floor and the claim path in alternating rounds; print figures and one JSON line."""
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--claims", type=int, default=20_000)
-    parser.add_argument("--redis-url", default="redis://127.0.0.1:6379/0")
-    options = parser.parse_args()
-
-    prefix = f"bench-{uuid.uuid4().hex[:8]}"
-    client = redis.Redis.from_url(options.redis_url)
-    coordinator = Coordinator.from_settings(Settings(key_prefix=prefix), client)
-    floor_script = client.register_script("return 1")
-    now = time.time_ns() // 1_000_000
-    batches = options.claims // BATCH_SIZE + 1
-    for number in range(batches):
+def _register_bench_batches(coordinator: Coordinator, claims: int, now: int) -> None:
+    for number in range(claims // BATCH_SIZE + 1):
         coordinator.register(
             f"bench-{number}",
             "bench",
@@ -126,17 +124,81 @@ def main() -> None:
             now_ms=now,
         )
 
-    def floor(_: int) -> None:
-        floor_script(keys=[f"{prefix}:floor"], args=[])
 
+def _claimer(coordinator: Coordinator, now: int) -> Callable[[int], None]:
     def claim(i: int) -> None:
         result = coordinator.claim(f"bench-{i // BATCH_SIZE}", f"sub-{i}", f"hash-{i}", now)
         if result.outcome is not Outcome.ASSIGNED:
             raise RuntimeError(f"claim {i} was {result.outcome}")
 
+    return claim
+
+
+def _replica_online(primary: redis.Redis) -> bool:
+    replica = primary.info("replication").get("slave0")
+    return isinstance(replica, dict) and replica.get("state") == "online"
+
+
+@contextmanager
+def replicated_primary() -> Iterator[redis.Redis]:
+    """A private primary with one replica of it online, on free loopback ports; both stopped after."""
+    with tempfile.TemporaryDirectory(prefix="els-bench-") as workdir:
+        (Path(workdir) / "primary").mkdir()
+        (Path(workdir) / "replica").mkdir()
+        with RedisServer(Path(workdir) / "primary") as primary:
+            options = (*NO_PERSISTENCE, "--replicaof", "127.0.0.1", str(primary.port))
+            with RedisServer(Path(workdir) / "replica", options), redis.Redis(port=primary.port) as client:
+                deadline = time.monotonic() + 30
+                while not _replica_online(client):
+                    if time.monotonic() > deadline:
+                        raise RuntimeError("the bench's replica never came online")
+                    time.sleep(0.05)
+                yield client
+
+
+def wait_cost(claims: int, now: int) -> dict[str, float]:
+    """Claims with min_replicas=1 against claims without WAIT, alternating, on one replicated primary."""
+    with replicated_primary() as client:
+        plain = Coordinator.from_settings(Settings(key_prefix="plain"), client)
+        durable = Coordinator.from_settings(Settings(key_prefix="durable", redis_min_replicas=1), client)
+        for coordinator in (plain, durable):
+            _register_bench_batches(coordinator, claims, now)
+            _claimer(coordinator, now)(claims)  # warm-up: the script cache, the connection
+        plain_rate, _, wait_rate, wait_latencies = _interleaved(
+            claims, _claimer(plain, now), _claimer(durable, now)
+        )
+    figures = {
+        "plain_claim_per_s": round(plain_rate),
+        **_summary("wait_claim", wait_rate, wait_latencies),
+    }
+    figures["wait_claim_ratio"] = round(wait_rate / plain_rate, 3)
+    print(f"  wait: {figures['wait_claim_ratio']} (claims/s with WAIT over claims/s without, one replica)")
+    return figures
+
+
+def main() -> None:
+    """Measure the floor and the claim path in alternating rounds; print figures and one JSON line."""
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--claims", type=int, default=20_000)
+    parser.add_argument("--redis-url", default="redis://127.0.0.1:6379/0")
+    parser.add_argument("--wait-claims", type=int, default=None, help="claims with and without WAIT")
+    options = parser.parse_args()
+
+    prefix = f"bench-{uuid.uuid4().hex[:8]}"
+    client = redis.Redis.from_url(options.redis_url)
+    coordinator = Coordinator.from_settings(Settings(key_prefix=prefix), client)
+    floor_script = client.register_script("return 1")
+    now = time.time_ns() // 1_000_000
+    _register_bench_batches(coordinator, options.claims, now)
+
+    def floor(_: int) -> None:
+        floor_script(keys=[f"{prefix}:floor"], args=[])
+
     try:
         _timed(0, 2000, floor, [])  # warm-up: connection, script cache, CPU caches
-        floor_rate, floor_latencies, claim_rate, claim_latencies = _interleaved(options.claims, floor, claim)
+        floor_rate, floor_latencies, claim_rate, claim_latencies = _interleaved(
+            options.claims, floor, _claimer(coordinator, now)
+        )
         memory = memory_per_claimed_slot(client, coordinator, now)
     finally:
         keys = list(client.scan_iter(match=f"{prefix}:*", count=1000))
@@ -153,6 +215,9 @@ def main() -> None:
     figures["memory_per_claimed_slot_bytes"] = round(memory, 1)
     print(f" ratio: {figures['ratio']} (claims/s over floor calls/s; target >= 0.7, claim p99 < 1 ms)")
     print(f"memory: {figures['memory_per_claimed_slot_bytes']} bytes per claimed slot (target <= 300)")
+    wait_claims = options.claims if options.wait_claims is None else options.wait_claims
+    if wait_claims > 0 and shutil.which("redis-server"):
+        figures.update(wait_cost(wait_claims, now))
     print(json.dumps(figures, sort_keys=True))
 
 

@@ -1,5 +1,6 @@
 """The coordinator's single commands that are not scripts: debounces, the sweep's lock and heartbeat, the
-completion turn and health reads, so nothing outside coordinator/ touches the Redis client."""
+completion turn, the replicas' confirmation and health reads, so nothing outside coordinator/ touches
+the Redis client."""
 
 from __future__ import annotations
 
@@ -16,7 +17,7 @@ from coordinator.runner import ScriptRunner
 
 
 class PlainCommands(ScriptRunner):
-    """One Redis command each (SET NX PX, GET, EXISTS, PING, a lock), none of them a lifecycle step."""
+    """One Redis command each (SET NX PX, GET, EXISTS, PING, WAIT, a lock), none of them a lifecycle step."""
 
     def request_once(self, name: str, ttl_ms: int) -> bool:
         """`SET <prefix>:<name> 1 NX PX ttl_ms`: True for the one caller that set it within the ttl."""
@@ -64,6 +65,13 @@ class PlainCommands(ScriptRunner):
             self.config.keys.batch(batch_id).completion_turn, b"1", nx=True, px=max(hold_ms, 1)
         )
         return reply is True
+
+    def confirm_replicated(self, batch_id: str) -> None:
+        """Return once every write the primary of the batch's shard holds is on `min_replicas` replicas
+        (at once with none required), else NotReplicatedError: for a caller about to act on a read
+        (`progress`, `status`) that may show a step Redis has not acknowledged yet."""
+        check.check_id("batch_id", batch_id)
+        self._confirm(self.config.keys.batch(batch_id).hash)
 
     def knows(self, batch_id: str) -> bool:
         """Whether Redis holds the batch at all (one EXISTS): a read, never a step of the lifecycle."""

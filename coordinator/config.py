@@ -22,8 +22,15 @@ class CoordinatorConfig:
     max_deadline_seconds: int
     expire_batches_per_call: int = 100  # bounds one expire.lua call's work (a few commands a batch)
     cluster: bool = False  # a Redis Cluster: commands that walk one server's keys do not apply
+    min_replicas: int = 0  # replicas that must hold a writing step before it is acknowledged (0: none)
+    replica_timeout_ms: int = 1000  # how long one step's WAIT waits for them
 
     def __post_init__(self) -> None:
+        if self.min_replicas < 0 or self.replica_timeout_ms < 1:
+            raise ConfigurationError(
+                f"min_replicas must be at least 0 and replica_timeout_ms at least 1, not "
+                f"{self.min_replicas} and {self.replica_timeout_ms} (WAIT 0 would wait forever)"
+            )
         if self.expire_batches_per_call < 1:
             raise ConfigurationError(
                 f"expire_batches_per_call must be at least 1, not {self.expire_batches_per_call}: "
@@ -44,4 +51,6 @@ def config_from_settings(settings: Settings) -> CoordinatorConfig:
         max_deadline_seconds=settings.max_deadline_seconds,
         expire_batches_per_call=settings.expire_batches_per_call,
         cluster=settings.redis_cluster,
+        min_replicas=settings.redis_min_replicas,
+        replica_timeout_ms=settings.redis_replica_timeout_ms,
     )

@@ -53,6 +53,7 @@ from coordinator.runner import Client, moment
 from coordinator.walks import ShardWalks
 from els.errors import BatchConflictError, InvalidInputError
 from els.settings import Settings
+from essays.lifecycle import BatchState
 
 MAX_RECEIPTS = 1000  # submissions received in one call: one request's uploads
 MAX_SLOT_PAGE = 1000  # slots.lua refuses more: one HMGET of a page's records stays within Lua's unpack
@@ -283,8 +284,14 @@ class Coordinator(ShardWalks, PlainCommands):
     def gate(self, batch_id: str, now_ms: int | None = None) -> BatchGate | None:
         """gate.lua: owner, state and deadline in one HMGET (O(1) whatever the batch's size), or None.
 
-        A read for intake's early answer only: `receive` is the step that decides, atomically.
+        A read for intake's early answer only: `receive` is the step that decides, atomically. A batch
+        not OPEN is confirmed on the replicas first (`confirm_replicated`), so intake never refuses an
+        upload for a close a failover could still take back.
         """
         check.check_id("batch_id", batch_id)
-        reply = self._run(ScriptName.GATE, (self.config.keys.batch(batch_id).hash,), (moment(now_ms),))
-        return parse_gate(reply, batch_id)
+        key = self.config.keys.batch(batch_id).hash
+        gate = parse_gate(self._run(ScriptName.GATE, (key,), (moment(now_ms),)), batch_id)
+        if gate is not None and gate.state is not BatchState.OPEN:
+            # A refusal is an answer: never given for a close that a failover could still take back.
+            self._confirm(key)
+        return gate

@@ -15,6 +15,7 @@ spread over `shards` keys instead of one hot key.
     <prefix>:{sNN}:owners                     ZSET  not-DONE batches, member "<owner>/<created_ms>/<batch_id>"
     <prefix>:{sNN}:stuck                      ZSET  SEALED/EXPIRED/FINALIZING batches, score = state-change ms
     <prefix>:{sNN}:tokens                     STR   counter behind finalize tokens
+    <prefix>:{sNN}:fence                      STR   written before each WAIT (coordinator/replication.py)
 
 Index members carry the creation time zero-padded to 15 digits, so lexical order is creation order.
 The Lua side names derived keys the same way (`els_batch_key` and `els_pending_key` in scripts/lib.lua).
@@ -70,6 +71,11 @@ class ShardKeys:
     def tokens(self) -> str:
         """Counter from which finalize tokens are drawn."""
         return f"{self.base}:tokens"
+
+    @property
+    def fence(self) -> str:
+        """STRING written before each WAIT, so the WAIT covers every write the shard's primary holds."""
+        return fence_of(self.base)
 
     def batch(self, batch_id: str) -> BatchKeys:
         """The keys of a batch living in this shard."""
@@ -133,6 +139,12 @@ def _batch_keys(space: KeySpace, batch_id: str) -> BatchKeys:
         found = space.shard(shard_of(batch_id, space.shards)).batch(batch_id)
         _batch_keys_cache[(space, batch_id)] = found
     return found
+
+
+def fence_of(key: str) -> str:
+    """The fence of the shard `key` belongs to: `<prefix>:{sNN}:fence` for any `<prefix>:{sNN}...` key,
+    so it shares the key's hash slot (and so its primary on a Redis Cluster)."""
+    return f"{key[: key.index('}') + 1]}:fence"
 
 
 def content_digest(content_hash: str) -> str:

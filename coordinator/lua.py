@@ -27,6 +27,28 @@ class ScriptName(StrEnum):
     ATTEMPT = "attempt"
 
 
+# The steps: scripts whose reply reports a change they made, or a decision that rests on one (a replay).
+# With `min_replicas`, each is acknowledged only once that many replicas hold everything it read and wrote
+# (coordinator/replication.py). The rest only read: status, slots, gate (intake's early answer; a refusal
+# is confirmed on its own, see `Coordinator.gate`), gauges, and list, whose one write drops index entries
+# of batches that are gone, which the next listing does again should a failover lose it.
+STEPS: frozenset[ScriptName] = frozenset(
+    {
+        ScriptName.REGISTER,
+        ScriptName.RECEIVE,
+        ScriptName.CLAIM,
+        ScriptName.FAIL,
+        ScriptName.EXPIRE,
+        ScriptName.BEGIN_FINALIZE,
+        ScriptName.COMPLETE_FINALIZE,
+        ScriptName.REKICK,
+        ScriptName.CLOSE,
+        ScriptName.CANCEL,
+        ScriptName.ATTEMPT,
+    }
+)
+
+
 def _read(name: str) -> str:
     return (resources.files("coordinator") / "scripts" / f"{name}.lua").read_text(encoding="utf-8")
 

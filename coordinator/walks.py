@@ -3,6 +3,8 @@ caller's limit and by a page per script, never by the number of batches."""
 
 from __future__ import annotations
 
+import logging
+
 from coordinator import validation as check
 from coordinator.clock import now_ms as local_now_ms
 from coordinator.cursor import decode_cursor, encode_cursor
@@ -11,7 +13,9 @@ from coordinator.lua import ScriptName
 from coordinator.model import BatchPage, BatchSummary, ExpiredBatch, LiveFigures, StuckBatch
 from coordinator.replies import parse_expired, parse_gauges, parse_list, parse_rekick
 from coordinator.runner import ScriptRunner, moment
-from els.errors import InvalidInputError
+from els.errors import InvalidInputError, NotReplicatedError
+
+log = logging.getLogger(__name__)
 
 MAX_PAGE = 1000
 MAX_PARKED_BATCHES = 1000  # per shard, per gauges call: one HLEN each
@@ -33,20 +37,30 @@ class ShardWalks(ScriptRunner):
         A due batch still waiting for uploads received in time is held (within the late grace): it stays
         in the index, and the walk skips past it, so a shard of held batches cannot stall the walk. Each
         call looks at most at `expire_batches_per_call` due entries, so no one script blocks Redis for long
-        when many batches share a deadline; the walk calls again until `limit` or the shard is done.
+        when many batches share a deadline; the walk calls again until `limit` or the shard is done. A
+        shard whose replicas do not confirm a call is skipped (logged), with the other shards of its
+        primary: the batches that call expired are not handed out, and the re-kick hands them out once the
+        replicas hold them.
         """
         check.check_positive("limit", limit)
         grace_ms, per_call = self.config.late_grace_ms, self.config.expire_batches_per_call
         expired: list[ExpiredBatch] = []
+        lagging: set[int] = set()  # primaries whose replicas did not confirm a call of this walk
         for shard in self._rotation(now_ms):
+            if self._primary_of(shard.deadlines) in lagging:
+                continue
             held = 0  # held entries stay first among the shard's due entries: later calls skip them
             while len(expired) < limit:
                 asked = min(limit - len(expired), per_call)
-                reply = self._run(
-                    ScriptName.EXPIRE,
-                    (shard.deadlines, shard.stuck),
-                    (shard.base, moment(now_ms), asked, grace_ms, held),
-                )
+                try:
+                    reply = self._run(
+                        ScriptName.EXPIRE,
+                        (shard.deadlines, shard.stuck),
+                        (shard.base, moment(now_ms), asked, grace_ms, held),
+                    )
+                except NotReplicatedError as error:
+                    lagging.add(self._skip(shard, shard.deadlines, "expiry", error))
+                    break
                 scanned, newly_held, batches = parse_expired(reply)
                 expired.extend(batches)
                 held += newly_held
@@ -57,17 +71,29 @@ class ShardWalks(ScriptRunner):
         return expired
 
     def rekick_stuck(self, now_ms: int | None, older_than_ms: int, limit: int) -> list[StuckBatch]:
-        """rekick.lua per shard: batches sealed, expired or finalizing for over `older_than_ms`."""
+        """rekick.lua per shard: batches sealed, expired or finalizing for over `older_than_ms`.
+
+        A shard whose replicas do not confirm a call is skipped (logged), with the other shards of its
+        primary, so a primary without its replicas holds back only its own batches, and only once per walk;
+        they are handed out by a later walk.
+        """
         check.check_positive("limit", limit)
         if older_than_ms < 0:
             raise InvalidInputError("older_than_ms must not be negative", details={"field": "older_than_ms"})
         stuck: list[StuckBatch] = []
+        lagging: set[int] = set()  # primaries whose replicas did not confirm a call of this walk
         for shard in self._rotation(now_ms):
+            if self._primary_of(shard.stuck) in lagging:
+                continue
             while len(stuck) < limit:
                 asked = limit - len(stuck)
-                reply = self._run(
-                    ScriptName.REKICK, (shard.stuck,), (shard.base, moment(now_ms), older_than_ms, asked)
-                )
+                try:
+                    reply = self._run(
+                        ScriptName.REKICK, (shard.stuck,), (shard.base, moment(now_ms), older_than_ms, asked)
+                    )
+                except NotReplicatedError as error:
+                    lagging.add(self._skip(shard, shard.stuck, "re-kick", error))
+                    break
                 scanned, batches = parse_rekick(reply)
                 stuck.extend(batches)
                 if scanned < asked:
@@ -75,6 +101,14 @@ class ShardWalks(ScriptRunner):
             if len(stuck) >= limit:
                 break
         return stuck
+
+    def _skip(self, shard: ShardKeys, key: str, walk: str, error: NotReplicatedError) -> int:
+        """Log a shard the walk leaves for later (its primary took the call, its replicas did not confirm
+        it) and return that primary, whose other shards the walk then skips too."""
+        log.warning(
+            "%s skips shard %d and the others of its primary for now: %s", walk, shard.shard, error.message
+        )
+        return self._primary_of(key)
 
     def list_active_batches(self, owner: str | None, cursor: str | None, limit: int) -> BatchPage:
         """list.lua per shard: a page of not-DONE batches (all or one owner's), creation order per shard.

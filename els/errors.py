@@ -161,6 +161,17 @@ class BlobStoreUnavailableError(NotReadyError):
     """The blob store did not take or give an upload's bytes; transient for tasks, 503 for the API."""
 
 
+class NotReplicatedError(NotReadyError):
+    """Redis took a step, but fewer replicas than `ELS_REDIS_MIN_REPLICAS` confirmed it in time.
+
+    The step is on the primary only, so a failover could still lose it: it is not acknowledged. Every
+    coordination step is idempotent under replay, so a retry (a task's backoff, a client's 503 retry) is
+    safe. `details` carries `replicas` (confirmed) and `required`.
+    """
+
+    code = "NOT_REPLICATED"
+
+
 class UnexpectedReplyError(ElsError):
     """A server answered in a shape ELS does not understand; never guessed around."""
 

@@ -14,6 +14,25 @@ class Settings(BaseSettings):
     # Redis: the only source of truth for live batch state.
     redis_url: str = Field("redis://127.0.0.1:6379/0", description="Redis holding live batch state.")
     redis_cluster: bool = Field(False, description="Connect to redis_url as a Redis Cluster.")
+    redis_min_replicas: int = Field(
+        0,
+        ge=0,
+        le=16,
+        description=(
+            "Replicas that must hold a coordination step before ELS acknowledges it (Redis WAIT after "
+            "each writing script); 0 waits for none. Use 1 on a Redis Cluster or a replicated Redis, "
+            "so a failover cannot lose a step ELS has answered (docs/reliability.md)."
+        ),
+    )
+    redis_replica_timeout_ms: int = Field(
+        1000,
+        ge=1,
+        le=4000,
+        description=(
+            "How long one step waits for ELS_REDIS_MIN_REPLICAS replicas before it fails as not "
+            "replicated and is retried; below the Redis client's 5 s socket timeout."
+        ),
+    )
     key_prefix: str = Field("els", pattern=r"^[A-Za-z0-9_.-]{1,32}$", description="Prefix of every key.")
     shards: int = Field(
         16, ge=1, le=1024, description="Hash-tag shards for batch keys and indexes; fixed per deployment."

@@ -117,7 +117,9 @@ def _register_checked(
     batch_id = kept.batch_id
     live = runtime.coordinator.progress(batch_id)
     if live is not None:
-        # Committed already: a replay, answered as it stands (even after its deadline has passed).
+        # Committed already: a replay, answered as it stands (even after its deadline has passed), once
+        # the replicas hold it (the first try may have failed for want of them, and this read is no step).
+        runtime.coordinator.confirm_replicated(batch_id)
         _confirm_registration(runtime.engine, batch_id)
         return _registered(kept, live.state, created=False)
     if stored.state is not BatchState.OPEN:

@@ -10,7 +10,7 @@ from celery import Task, current_task, shared_task
 from kombu.exceptions import OperationalError as BrokerError
 from sqlalchemy.exc import OperationalError as DatabaseError
 
-from els.errors import BlobStoreUnavailableError, RetryLaterError
+from els.errors import BlobStoreUnavailableError, NotReplicatedError, RetryLaterError
 
 TRANSIENT: tuple[type[Exception], ...] = (
     redis.ConnectionError,
@@ -19,6 +19,8 @@ TRANSIENT: tuple[type[Exception], ...] = (
     BrokerError,
     RetryLaterError,
     BlobStoreUnavailableError,
+    # Redis took the step but its replicas did not confirm it in time; the step is safe to replay.
+    NotReplicatedError,
 )
 
 # Backoff stays far below the broker's visibility timeout, so a retry is never also redelivered.

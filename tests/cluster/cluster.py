@@ -87,6 +87,9 @@ class Cluster:
             task_soft_time_limit=12,
             stuck_after_seconds=LEASE_SECONDS,
             late_grace_seconds=30,
+            # A step is acknowledged once the replica of its primary holds it, so no failover, lagged
+            # or not, takes back what ELS answered (docs/reliability.md).
+            redis_min_replicas=1,
         )
         env = worker_environment(self.settings, ELS_LOG_LEVEL="WARNING", ELS_LOG_JSON="true")
         for name in WORKER_HOSTS:

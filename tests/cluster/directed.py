@@ -1,9 +1,15 @@
-"""A directed fault: Redis loses a batch's completion after SQL recorded it.
+"""A directed fault: the primary of a batch about to complete is cut from its replica, then killed.
 
 Played by progress, not by the clock, so it lands every time: when the first batch has all but two of
 its slots taken, its primary is cut from its replica (iptables between the two nodes' addresses); once
-the client sees the batch DONE on that primary, the primary is killed, and the replica, which missed the
-last claims, the seal and DONE, takes over. The old primary starts again 8 s later as a replica.
+the client sees the batch DONE on that primary, or `HOLD` seconds after the cut, the primary is killed,
+and the replica, which missed everything the primary took meanwhile (the last claims, the seal, DONE),
+takes over. The old primary starts again 8 s later as a replica.
+
+Without `ELS_REDIS_MIN_REPLICAS` the primary acknowledges those steps and SQL records them, so Redis
+loses a completion SQL reported (docs/reliability.md). With it, no step the cut primary took is
+acknowledged, the batch never reads DONE before the kill, and the steps are taken again on the new
+primary once it has a replica.
 """
 
 from __future__ import annotations
@@ -21,6 +27,7 @@ from tests.cluster.network import Host, heal, iptables
 from tests.cluster.services import Service, redis_address
 
 RESTART_AFTER = 8.0
+HOLD = 6.0  # the cut primary is killed this long after the cut, if the batch has not read DONE by then
 
 
 @dataclass
@@ -37,6 +44,7 @@ class LostCompletion:
     step: str = "waiting"  # waiting -> split -> killed -> done
     primary: int = 0
     replica: int = 0
+    split_at: float = 0.0
     killed_at: float = 0.0
 
     @property
@@ -59,6 +67,7 @@ class LostCompletion:
             for source, destination in (ends, ends[::-1]):
                 iptables(self.redis_host, "-A", "OUTPUT", "-s", source, "-d", destination, "-j", "DROP")
             self.step = "split"
+            self.split_at = time.monotonic()
             self.history.record(
                 "fault",
                 fault="lost-completion",
@@ -66,7 +75,10 @@ class LostCompletion:
                 batch=self.batch_id,
                 assigned=progress.assigned,
             )
-        elif self.step == "split" and progress is not None and progress.state is BatchState.DONE:
+        elif self.step == "split" and (
+            (progress is not None and progress.state is BatchState.DONE)
+            or time.monotonic() - self.split_at >= HOLD
+        ):
             lag = replication_lag(self.redis_host, self.primary, self.replica)
             self.redis_nodes[self.primary].kill()
             heal(self.redis_host)
@@ -80,6 +92,9 @@ class LostCompletion:
                 primary=self.primary,
                 replica=self.replica,
                 unreplicated_bytes=lag,
+                # What the cut primary held when it died: DONE only if it acknowledged the completion.
+                state=None if progress is None else progress.state.value,
+                assigned=None if progress is None else progress.assigned,
             )
         elif self.step == "killed" and time.monotonic() - self.killed_at >= RESTART_AFTER:
             self.redis_nodes[self.primary].start()

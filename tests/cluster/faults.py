@@ -7,7 +7,8 @@ replica takes over by `CLUSTER FAILOVER`, or the primary is killed and started a
 a primary cut from its replica and then killed (a lagged failover: the replica that takes over missed
 what the primary acknowledged meanwhile), a worker paused (SIGSTOP) longer than the finalize lease, and a
 whole host killed (every process in its namespace) and brought back. `KINDS` names the sets `--faults`
-picks from; the default `all` leaves the lagged failover out (docs/reliability.md says why). At most one
+picks from; the default `all` leaves the lagged failover out, so its recorded seeds replay the same
+schedule (`everything` adds it; docs/reliability.md). At most one
 fault touches a worker host at a time; every fault ends by `until`, so the run can finish.
 """
 
@@ -30,7 +31,8 @@ KINDS: dict[str, tuple[str, ...]] = {
     "partitions": PARTITIONS,
     "failover": ("failover",),
     "all": (*PARTITIONS, "failover", "pause", "kill-host"),
-    # A primary cut from its replica, then killed: Redis can lose a batch's completion (docs/reliability.md).
+    # A primary cut from its replica, then killed: without ELS_REDIS_MIN_REPLICAS, Redis can lose a batch's
+    # completion; with it, nothing the cut primary took was acknowledged (docs/reliability.md).
     "lagged": ("lagged-failover",),
     "everything": (*PARTITIONS, "failover", "lagged-failover", "pause", "kill-host"),
     "lost-completion": (),  # tests/cluster/directed.py, played by progress instead of a schedule

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import random
 import shutil
+import socket
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
@@ -72,3 +74,23 @@ def private_redis(directory: Path, *options: str, port: int | None = None) -> It
     """A redis-server of the test's own (no persistence), stopped afterwards; yields its port."""
     with RedisServer(directory, (*NO_PERSISTENCE, *options), port=port, binary="redis-server") as server:
         yield server.port
+
+
+def port_is_free(port: int) -> bool:
+    """Whether nothing listens on the loopback `port`."""
+    with socket.socket() as probe:
+        try:
+            probe.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+        return True
+
+
+def cluster_ports(count: int) -> list[int]:
+    """Ports whose cluster bus port (port + 10000) is free too."""
+    ports: list[int] = []
+    while len(ports) < count:
+        port = random.randint(20_000, 29_999)
+        if port not in ports and port_is_free(port) and port_is_free(port + 10_000):
+            ports.append(port)
+    return ports

@@ -6,8 +6,6 @@ shared Redis is untouched; stops them afterwards.
 
 from __future__ import annotations
 
-import random
-import socket
 import subprocess
 import time
 from collections.abc import Iterator
@@ -27,6 +25,7 @@ from tests.e2e.api.conftest import ALICE, ALICE_TOKEN, digest
 from tests.integration.coordinator.support import (
     HOUR_MS,
     NOW,
+    cluster_ports,
     private_redis,
     redis_server_available,
     register,
@@ -36,25 +35,6 @@ pytestmark = [
     pytest.mark.slow,
     pytest.mark.skipif(not redis_server_available(), reason="redis-server not on PATH"),
 ]
-
-
-def port_is_free(port: int) -> bool:
-    with socket.socket() as probe:
-        try:
-            probe.bind(("127.0.0.1", port))
-        except OSError:
-            return False
-        return True
-
-
-def cluster_ports(count: int) -> list[int]:
-    """Ports whose cluster bus port (port + 10000) is free too."""
-    ports: list[int] = []
-    while len(ports) < count:
-        port = random.randint(20_000, 29_999)
-        if port not in ports and port_is_free(port) and port_is_free(port + 10_000):
-            ports.append(port)
-    return ports
 
 
 @pytest.fixture(scope="module")

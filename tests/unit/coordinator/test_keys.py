@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 
 from coordinator.cursor import decode_cursor, encode_cursor
-from coordinator.keys import KeySpace, shard_of
+from coordinator.keys import KeySpace, fence_of, shard_of
 
 TAG = re.compile(r"\{([^}]*)\}")
 
@@ -34,3 +34,11 @@ def test_cursor_round_trips() -> None:
     member = "alice/001800000000000/b-1"
     assert decode_cursor(encode_cursor(7, member), 16) == (7, member)
     assert decode_cursor(encode_cursor(0, ""), 16) == (0, "")
+
+
+def test_the_fence_of_any_key_of_a_shard_is_the_shards_fence_in_the_same_slot() -> None:
+    keys = KeySpace(prefix="els", shards=16).batch("batch-42")
+    shard = keys.shard
+    for name in (*keys.layout, shard.active, shard.owners, shard.tokens, shard.parked):
+        assert fence_of(name) == shard.fence == f"els:{{s{shard.shard:02d}}}:fence"
+    assert hash_tag(shard.fence) == hash_tag(keys.hash)

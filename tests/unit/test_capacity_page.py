@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from bench import capacity
+from bench import capacity_plan as capacity
 from els.settings import Settings
 
 ROOT = Path(__file__).resolve().parents[2]
